@@ -1,0 +1,1 @@
+"""`shequn demo`: a generated, seeded community program written as real export files."""

@@ -1,0 +1,1 @@
+"""One module per export format: write(chat, out_dir) -> Path."""
