@@ -41,3 +41,57 @@ def assert_golden(records: list[dict], golden: Path) -> None:
         golden.write_text("\n".join(lines) + "\n", encoding="utf-8")
     expected = golden.read_text(encoding="utf-8").splitlines()
     assert lines == expected
+
+
+# -- stores ------------------------------------------------------------------------------
+PG_URL = os.environ.get("SHEQUN_TEST_DATABASE_URL", "")
+
+
+def _pg_engine(schema: str):
+    from sqlalchemy import text
+
+    from shequn.store.db import make_engine, upgrade
+
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    """A fresh, migrated store: a SQLite file, and a private schema on PostgreSQL."""
+    if request.param == "sqlite":
+        from shequn.store.db import make_engine, upgrade
+
+        eng = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must set SHEQUN_TEST_DATABASE_URL (see .ci/run)")
+        pytest.skip("PostgreSQL store tests need SHEQUN_TEST_DATABASE_URL "
+                    "(scripts/start-postgres.sh prints one)")
+    import uuid
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    eng = _pg_engine(schema)
+    yield eng
+    eng.dispose()
+    from sqlalchemy import text
+
+    from shequn.store.db import make_engine
+
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

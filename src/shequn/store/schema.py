@@ -1,0 +1,212 @@
+"""The tables. SQLite (embedded default) and PostgreSQL share one definition.
+
+Times are UTC: `timestamptz` on PostgreSQL; on SQLite naive UTC text in SQLAlchemy's
+DATETIME format ("YYYY-MM-DD HH:MM:SS.ffffff"), read back as aware UTC by `UTCDateTime`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite has no 64-bit autoincrement type distinct from INTEGER PRIMARY KEY (the rowid).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; convert to UTC first")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQL on SQLite
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _created() -> Column[Any]:
+    return Column("created_at", UTCDateTime, nullable=False, default=lambda: datetime.now(UTC))
+
+
+community = Table(
+    "community",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("platform_id", String(255), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("chat_type", String(64)),
+    Column("kind", String(32)),  # interest / brand / knowledge / product / learning
+    Column("theme", Text),
+    Column("keywords", Text),  # JSON array of strings
+    Column("rules", Text),
+    Column("timezone", String(64)),
+    _created(),
+    UniqueConstraint("platform", "platform_id"),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("display_name", Text),
+    Column("notes", Text),
+    _created(),
+)
+
+account = Table(
+    "account",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("platform_id", String(255), nullable=False),
+    Column("person_id", Id, ForeignKey("person.id"), nullable=False, index=True),
+    Column("display_name", Text),
+    Column("username", Text),
+    Column("is_bot", Boolean, nullable=False, default=False),
+    Column("name_only", Boolean, nullable=False, default=False),  # known only by a display name
+    _created(),
+    UniqueConstraint("platform", "platform_id"),
+)
+
+account_name = Table(
+    "account_name",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("account.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("first_seen", UTCDateTime),
+    Column("last_seen", UTCDateTime),
+    UniqueConstraint("account_id", "name"),
+)
+
+import_run = Table(
+    "import_run",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("format", String(64)),
+    Column("file_hash", String(64)),
+    Column("timezone", String(64)),
+    Column("status", String(16), nullable=False),  # running / ok / failed
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("duration_s", Float),
+    Column("counts", Text),  # JSON object
+    Column("error", Text),
+)
+
+membership_event = Table(
+    "membership_event",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("community.id"), nullable=False),
+    Column("account_id", Id, ForeignKey("account.id"), nullable=False),
+    Column("action", String(16), nullable=False),  # join / leave / remove
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_account_id", Id, ForeignKey("account.id")),
+    Column("source", String(16), nullable=False, default="unknown"),
+    Column("platform_msg_id", String(255)),
+    Column("import_run_id", Id, ForeignKey("import_run.id")),
+    UniqueConstraint("community_id", "account_id", "action", "at"),
+)
+
+membership = Table(
+    "membership",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("community.id"), nullable=False),
+    Column("account_id", Id, ForeignKey("account.id"), nullable=False),
+    Column("joined_at", UTCDateTime),  # None: already a member when the history starts
+    Column("left_at", UTCDateTime),
+    Column("left_reason", String(16)),  # leave (voluntary) / remove
+    Column("inviter_account_id", Id, ForeignKey("account.id")),
+    Column("join_source", String(16)),
+    Column("role", String(16), nullable=False, default="member"),
+    Index(None, "community_id", "account_id"),
+    Index(None, "account_id"),
+)
+
+message = Table(
+    "message",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("community.id"), nullable=False),
+    Column("platform_msg_id", String(255), nullable=False),
+    Column("account_id", Id, ForeignKey("account.id")),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("reply_to", String(255)),  # platform_msg_id in the same community
+    Column("thread_id", String(255)),
+    Column("mentions", Text),  # JSON array of account platform ids (or names)
+    Column("links", Text),  # JSON array of URLs
+    Column("edited_at", UTCDateTime),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("forwarded", Boolean, nullable=False, default=False),
+    Column("import_run_id", Id, ForeignKey("import_run.id")),
+    UniqueConstraint("community_id", "platform_msg_id"),
+    Index(None, "community_id", "sent_at"),
+    Index(None, "account_id", "sent_at"),
+)
+
+reaction = Table(
+    "reaction",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("community.id"), nullable=False),
+    Column("platform_msg_id", String(255), nullable=False),
+    Column("account_id", Id, ForeignKey("account.id")),
+    Column("reactor_key", String(64), nullable=False),  # str(account_id), or "" for counts only
+    Column("emoji", String(255), nullable=False),
+    Column("count", Integer, nullable=False, default=1),
+    Column("reacted_at", UTCDateTime),
+    UniqueConstraint("community_id", "platform_msg_id", "reactor_key", "emoji"),
+)
+
+search_state = Table(
+    "search_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("last_message_id", BigInteger, nullable=False, default=0),
+)

@@ -1,0 +1,211 @@
+"""The session archive (会话存档): word search over every message, Chinese included.
+
+Text is segmented once, after import, into space-separated lower-case tokens: Chinese runs by
+jieba (search mode, so 社群运营 is found by 社群 and by 运营), everything else by word. SQLite
+keeps them in an FTS5 table, PostgreSQL in a GIN-indexed tsvector ('simple' configuration).
+The index advances from the highest message id it has seen, so it never redoes work.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import BigInteger, Connection, Engine, func, select, text
+
+from shequn.store import schema as t
+
+log = logging.getLogger(__name__)
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def segment(text_: str) -> list[str]:
+    """Search tokens of a text: jieba words for Chinese runs, lower-cased words otherwise."""
+    if not text_:
+        return []
+    if not _HAS_CJK.search(text_):
+        return _WORD.findall(text_.lower())
+    cut = _jieba().cut_for_search
+    tokens: list[str] = []
+    pos = 0
+    for m in _CJK.finditer(text_):
+        tokens.extend(_WORD.findall(text_[pos : m.start()].lower()))
+        tokens.extend(w for w in cut(m.group(0)) if w.strip())
+        pos = m.end()
+    tokens.extend(_WORD.findall(text_[pos:].lower()))
+    return tokens
+
+
+def index_pending(
+    engine: Engine, *, batch: int = 20000, progress: Callable[[int], None] | None = None
+) -> int:
+    """Add every message not yet in the search index; returns how many were added."""
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            last = _last_indexed(conn)
+            rows = conn.execute(
+                select(t.message.c.id, t.message.c.text)
+                .where(t.message.c.id > last)
+                .order_by(t.message.c.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return total
+            _store_tokens(conn, [(mid, " ".join(segment(txt))) for mid, txt in rows])
+            _set_last_indexed(conn, rows[-1][0])
+        total += len(rows)
+        if progress is not None:
+            progress(len(rows))
+
+
+def pending_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        last = _last_indexed(conn)
+        return int(
+            conn.execute(
+                select(func.count()).select_from(t.message).where(t.message.c.id > last)
+            ).scalar_one()
+        )
+
+
+def _last_indexed(conn: Connection) -> int:
+    value = conn.execute(
+        select(t.search_state.c.last_message_id).where(t.search_state.c.name == "message")
+    ).scalar()
+    return int(value or 0)
+
+
+def _set_last_indexed(conn: Connection, last: int) -> None:
+    done = conn.execute(
+        t.search_state.update()
+        .where(t.search_state.c.name == "message")
+        .values(last_message_id=last)
+    )
+    if done.rowcount == 0:
+        conn.execute(t.search_state.insert().values(name="message", last_message_id=last))
+
+
+def _store_tokens(conn: Connection, rows: list[tuple[int, str]]) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO message_fts(rowid, tokens) VALUES (?, ?)", rows)  # type: ignore[arg-type]
+    else:
+        conn.exec_driver_sql(
+            "INSERT INTO message_search(message_id, tokens) VALUES (%s, to_tsvector('simple', %s))"
+            " ON CONFLICT (message_id) DO NOTHING",
+            rows,
+        )  # type: ignore[arg-type]
+
+
+@dataclass
+class Hit:
+    message_id: int
+    community: str
+    platform: str
+    sender: str | None
+    sent_at: datetime
+    text: str
+    context: list[tuple[datetime, str | None, str, bool]]  # (time, sender, text, is_hit)
+
+
+def search(
+    engine: Engine,
+    query: str,
+    *,
+    group: str | None = None,
+    sender: str | None = None,
+    since: datetime | None = None,
+    limit: int = 20,
+    context: int = 2,
+) -> list[Hit]:
+    """Messages matching every word of `query`, newest first, each with its neighbours."""
+    tokens = [tok for tok in segment(query) if tok.strip()]
+    if not tokens:
+        return []
+    with engine.connect() as conn:
+        matched = _matches(conn, tokens)
+        m, c, a = t.message.c, t.community.c, t.account.c
+        q = (
+            select(m.id, m.community_id, c.name, c.platform, a.display_name, m.sent_at, m.text)
+            .join(matched, matched.c.id == m.id)
+            .join(t.community, t.community.c.id == m.community_id)
+            .outerjoin(t.account, t.account.c.id == m.account_id)
+        )
+        if group:
+            q = q.where((c.name == group) | (c.platform_id == group))
+        if sender:
+            q = q.where(
+                (a.display_name == sender) | (a.platform_id == sender) | (a.username == sender)
+            )
+        if since is not None:
+            q = q.where(m.sent_at >= since)
+        rows = conn.execute(q.order_by(m.sent_at.desc()).limit(limit)).all()
+        return [
+            Hit(
+                mid,
+                cname,
+                plat,
+                who,
+                at,
+                txt,
+                _neighbours(conn, cid, at, mid, context) if context else [],
+            )
+            for mid, cid, cname, plat, who, at, txt in rows
+        ]
+
+
+def _matches(conn: Connection, tokens: list[str]) -> Any:
+    """A subquery of the ids of messages holding every token."""
+    if conn.dialect.name == "sqlite":
+        fts = " AND ".join('"' + tok.replace('"', '""') + '"' for tok in tokens)
+        sql = text("SELECT rowid AS id FROM message_fts WHERE message_fts MATCH :q")
+    else:
+        fts = " & ".join(_pg_lexeme(tok) for tok in tokens)
+        sql = text(
+            "SELECT message_id AS id FROM message_search WHERE tokens @@ to_tsquery('simple', :q)"
+        )
+    return sql.bindparams(q=fts).columns(id=BigInteger).subquery("matched")
+
+
+def _pg_lexeme(token: str) -> str:
+    return "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
+
+
+def _neighbours(
+    conn: Connection, cid: int, at: datetime, mid: int, n: int
+) -> list[tuple[datetime, str | None, str, bool]]:
+    m, a = t.message.c, t.account.c
+    base = (
+        select(m.id, m.sent_at, a.display_name, m.text)
+        .outerjoin(t.account, t.account.c.id == m.account_id)
+        .where(m.community_id == cid)
+    )
+    before = conn.execute(
+        base.where((m.sent_at < at) | ((m.sent_at == at) & (m.id < mid)))
+        .order_by(m.sent_at.desc(), m.id.desc())
+        .limit(n)
+    ).all()
+    after = conn.execute(
+        base.where((m.sent_at > at) | ((m.sent_at == at) & (m.id >= mid)))
+        .order_by(m.sent_at, m.id)
+        .limit(n + 1)
+    ).all()
+    rows = list(reversed(before)) + list(after)
+    return [(r_at, who, txt, rid == mid) for rid, r_at, who, txt in rows]

@@ -1,0 +1,417 @@
+"""Writing parsed records into the store, fast and idempotently.
+
+One `ImportWriter` per import, inside one transaction that the caller owns: either the whole
+import lands or none of it (bad input, kill -9). Messages go in with batched
+`INSERT ... ON CONFLICT DO NOTHING` on (community, platform message id), so importing the same or
+an overlapping export again adds nothing. Membership spells are rebuilt from the events at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from shequn.errors import InputError
+from shequn.model.records import AccountRef, Community, MembershipEvent, Message, Reaction, Record
+from shequn.store import schema as t
+from shequn.store.membership import rebuild_memberships
+
+log = logging.getLogger(__name__)
+
+_MESSAGE_COLS = (
+    "community_id",
+    "platform_msg_id",
+    "account_id",
+    "sent_at",
+    "kind",
+    "text",
+    "reply_to",
+    "thread_id",
+    "mentions",
+    "links",
+    "edited_at",
+    "deleted",
+    "forwarded",
+    "import_run_id",
+)
+_REACTION_COLS = (
+    "community_id",
+    "platform_msg_id",
+    "account_id",
+    "reactor_key",
+    "emoji",
+    "count",
+    "reacted_at",
+)
+_EVENT_COLS = (
+    "community_id",
+    "account_id",
+    "action",
+    "at",
+    "actor_account_id",
+    "source",
+    "platform_msg_id",
+    "import_run_id",
+)
+
+
+@dataclass
+class WriteCounts:
+    communities: int = 0
+    messages_seen: int = 0
+    messages_added: int = 0
+    membership_events_seen: int = 0
+    membership_events_added: int = 0
+    reactions_seen: int = 0
+    reactions_added: int = 0
+    accounts_added: int = 0
+    names_unmatched: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Pending:
+    """A membership event whose member (or actor) is known only by display name."""
+
+    community: int
+    platform: str
+    event: MembershipEvent
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ImportWriter:
+    """Consumes records in the order a parser yields them; call `finish()` at the end."""
+
+    def __init__(self, conn: Connection, *, import_run_id: int | None, batch_size: int = 5000):
+        self.conn = conn
+        self.run_id = import_run_id
+        self.batch_size = batch_size
+        self.dialect = conn.dialect.name
+        self.counts = WriteCounts()
+        ph = "?" if self.dialect == "sqlite" else "%s"
+        self._msg_sql = _insert_ignore_sql(
+            "message", _MESSAGE_COLS, ph, "community_id, platform_msg_id"
+        )
+        self._reaction_sql = _insert_ignore_sql(
+            "reaction", _REACTION_COLS, ph, "community_id, platform_msg_id, reactor_key, emoji"
+        )
+        self._event_sql = _insert_ignore_sql(
+            "membership_event", _EVENT_COLS, ph, "community_id, account_id, action, at"
+        )
+        self._ts = _sqlite_ts if self.dialect == "sqlite" else _pg_ts
+        self._communities: dict[str, tuple[int, str]] = {}  # platform group id -> (id, platform)
+        self._accounts: dict[tuple[str, str], int] = {}
+        self._names: dict[tuple[int, str], list[datetime]] = {}
+        self._messages: list[tuple[Any, ...]] = []
+        self._reactions: list[tuple[Any, ...]] = []
+        self._events: list[tuple[Any, ...]] = []
+        self._pending: list[_Pending] = []
+        self._touched: set[int] = set()
+
+    # -- dispatch -------------------------------------------------------------------------
+    def write(self, record: Record) -> None:
+        if isinstance(record, Message):
+            self._message(record)
+        elif isinstance(record, MembershipEvent):
+            self._membership_event(record)
+        elif isinstance(record, Reaction):
+            self._reaction(record)
+        elif isinstance(record, Community):
+            self._community(record)
+        else:  # pragma: no cover - a parser bug
+            raise TypeError(f"not a record: {type(record).__name__}")
+
+    def _community_of(self, platform_group_id: str) -> tuple[int, str]:
+        found = self._communities.get(platform_group_id)
+        if found is None:
+            raise InputError(
+                "record names a group the export has not described yet",
+                field="community_id",
+                record=platform_group_id,
+            )
+        return found
+
+    def _community(self, c: Community) -> None:
+        values = {
+            "platform": c.platform,
+            "platform_id": c.platform_id,
+            "name": c.name,
+            "chat_type": c.chat_type,
+            "theme": c.topic,
+            "timezone": c.timezone,
+            "created_at": datetime.now(UTC),
+        }
+        stmt = _dialect_insert(self.dialect, t.community).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "platform_id"],
+            set_={"name": stmt.excluded.name, "chat_type": stmt.excluded.chat_type},
+        )
+        self.conn.execute(stmt)
+        cid = self.conn.execute(
+            select(t.community.c.id).where(
+                t.community.c.platform == c.platform, t.community.c.platform_id == c.platform_id
+            )
+        ).scalar_one()
+        self._communities[c.platform_id] = (cid, c.platform)
+        self._touched.add(cid)
+        self.counts.communities += 1
+
+    def _message(self, m: Message) -> None:
+        cid, platform = self._community_of(m.community_id)
+        self.counts.messages_seen += 1
+        acc = None
+        if m.sender is not None:
+            acc = self.account_id(platform, m.sender)
+            if m.sender.name:
+                self._saw_name(acc, m.sender.name, m.sent_at)
+        ts = self._ts
+        self._messages.append(
+            (
+                cid,
+                m.message_id,
+                acc,
+                ts(m.sent_at),
+                m.kind,
+                m.text,
+                m.reply_to,
+                m.thread_id,
+                orjson.dumps(m.mentions).decode() if m.mentions else None,
+                orjson.dumps(m.links).decode() if m.links else None,
+                ts(m.edited_at) if m.edited_at is not None else None,
+                m.deleted,
+                m.forwarded,
+                self.run_id,
+            )
+        )
+        if len(self._messages) >= self.batch_size:
+            self._flush_messages()
+
+    def _reaction(self, r: Reaction) -> None:
+        cid, platform = self._community_of(r.community_id)
+        self.counts.reactions_seen += 1
+        acc = self.account_id(platform, r.reactor) if r.reactor is not None else None
+        self._reactions.append(
+            (
+                cid,
+                r.message_id,
+                acc,
+                "" if acc is None else str(acc),
+                r.emoji,
+                r.count,
+                self._ts(r.at) if r.at else None,
+            )
+        )
+        if len(self._reactions) >= self.batch_size:
+            self._flush_reactions()
+
+    def _membership_event(self, e: MembershipEvent) -> None:
+        cid, platform = self._community_of(e.community_id)
+        self.counts.membership_events_seen += 1
+        self._touched.add(cid)
+        if e.member.by_name or (e.actor is not None and e.actor.by_name):
+            self._pending.append(_Pending(cid, platform, e))
+            return
+        member = self.account_id(platform, e.member)
+        actor = self.account_id(platform, e.actor) if e.actor is not None else None
+        self._add_event(cid, member, actor, e)
+
+    def _add_event(self, cid: int, member: int, actor: int | None, e: MembershipEvent) -> None:
+        self._events.append(
+            (cid, member, e.action, self._ts(e.at), actor, e.source, e.message_id, self.run_id)
+        )
+        if len(self._events) >= self.batch_size:
+            self._flush_events()
+
+    # -- accounts -------------------------------------------------------------------------
+    def account_id(self, platform: str, ref: AccountRef) -> int:
+        """The store id of a platform account, created (with its own person) on first sight."""
+        key = (platform, ref.platform_id)
+        found = self._accounts.get(key)
+        if found is not None:
+            return found
+        acc = self.conn.execute(
+            select(t.account.c.id).where(
+                t.account.c.platform == platform, t.account.c.platform_id == ref.platform_id
+            )
+        ).scalar()
+        if acc is None:
+            acc = self._create_account(platform, ref)
+        self._accounts[key] = acc
+        return acc
+
+    def _create_account(self, platform: str, ref: AccountRef) -> int:
+        now = datetime.now(UTC)
+        person_id = self.conn.execute(
+            t.person.insert().values(display_name=ref.name, created_at=now)
+        ).inserted_primary_key[0]
+        self.counts.accounts_added += 1
+        return int(
+            self.conn.execute(
+                t.account.insert().values(
+                    platform=platform,
+                    platform_id=ref.platform_id,
+                    person_id=person_id,
+                    display_name=ref.name,
+                    username=ref.username,
+                    is_bot=ref.is_bot,
+                    name_only=ref.by_name,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+        )
+
+    def _saw_name(self, acc: int, name: str, at: datetime) -> None:
+        seen = self._names.get((acc, name))
+        if seen is None:
+            self._names[(acc, name)] = [at, at]
+        elif at < seen[0]:
+            seen[0] = at
+        elif at > seen[1]:
+            seen[1] = at
+
+    # -- flushing -------------------------------------------------------------------------
+    def _flush_messages(self) -> None:
+        if self._messages:
+            self.conn.exec_driver_sql(self._msg_sql, self._messages)  # type: ignore[arg-type]
+            self._messages = []
+
+    def _flush_reactions(self) -> None:
+        if self._reactions:
+            self.conn.exec_driver_sql(self._reaction_sql, self._reactions)  # type: ignore[arg-type]
+            self._reactions = []
+
+    def _flush_events(self) -> None:
+        if self._events:
+            self.conn.exec_driver_sql(self._event_sql, self._events)  # type: ignore[arg-type]
+            self._events = []
+
+    def _flush_names(self) -> None:
+        for (acc, name), (first, last) in self._names.items():
+            stmt = _dialect_insert(self.dialect, t.account_name).values(
+                account_id=acc, name=name, first_seen=first, last_seen=last
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["account_id", "name"],
+                set_={
+                    "first_seen": func.min(t.account_name.c.first_seen, stmt.excluded.first_seen)
+                    if self.dialect == "sqlite"
+                    else func.least(t.account_name.c.first_seen, stmt.excluded.first_seen),
+                    "last_seen": func.max(t.account_name.c.last_seen, stmt.excluded.last_seen)
+                    if self.dialect == "sqlite"
+                    else func.greatest(t.account_name.c.last_seen, stmt.excluded.last_seen),
+                },
+            )
+            self.conn.execute(stmt)
+        touched = {acc for acc, _ in self._names}
+        self._names = {}
+        for acc in touched:  # the newest name becomes the display name
+            newest = (
+                select(t.account_name.c.name)
+                .where(t.account_name.c.account_id == acc)
+                .order_by(t.account_name.c.last_seen.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            self.conn.execute(
+                update(t.account).where(t.account.c.id == acc).values(display_name=newest)
+            )
+
+    def finish(self) -> WriteCounts:
+        """Flush everything, resolve names, rebuild memberships, count what was added."""
+        self._flush_messages()
+        self._flush_reactions()
+        self._flush_names()
+        self._resolve_pending()
+        self._flush_events()
+        for cid in sorted(self._touched):
+            rebuild_memberships(self.conn, cid)
+        self._count_added()
+        return self.counts
+
+    def _resolve_pending(self) -> None:
+        by_community: dict[int, list[_Pending]] = defaultdict(list)
+        for p in self._pending:
+            by_community[p.community].append(p)
+        for cid, items in by_community.items():
+            names = _names_in_community(self.conn, cid)
+            for p in items:
+                e = p.event
+                member = self._by_name(p.platform, e.member, names)
+                actor = self._by_name(p.platform, e.actor, names) if e.actor else None
+                self._add_event(cid, member, actor, e)
+        self._pending = []
+
+    def _by_name(self, platform: str, ref: AccountRef, names: dict[str, set[int]]) -> int:
+        if not ref.by_name:
+            return self.account_id(platform, ref)
+        matches = names.get(ref.name or ref.platform_id, set())
+        if len(matches) == 1:
+            return next(iter(matches))
+        # Unknown or ambiguous name: an account known by name only; people suggestions offer
+        # linking it to the real one later, never silently.
+        self.counts.names_unmatched += 1
+        return self.account_id(
+            platform, AccountRef(platform_id=f"name:{ref.name}", name=ref.name, by_name=True)
+        )
+
+    def _count_added(self) -> None:
+        if self.run_id is None:
+            return
+        for table, attr in (
+            (t.message, "messages_added"),
+            (t.membership_event, "membership_events_added"),
+        ):
+            n = self.conn.execute(
+                select(func.count()).select_from(table).where(table.c.import_run_id == self.run_id)
+            ).scalar_one()
+            setattr(self.counts, attr, int(n))
+
+
+def _names_in_community(conn: Connection, cid: int) -> dict[str, set[int]]:
+    """Display names (current and past) of the accounts that spoke in a community."""
+    speakers = select(t.message.c.account_id).where(t.message.c.community_id == cid).distinct()
+    rows = conn.execute(
+        select(t.account_name.c.name, t.account_name.c.account_id).where(
+            t.account_name.c.account_id.in_(speakers)
+        )
+    )
+    out: dict[str, set[int]] = defaultdict(set)
+    for name, acc in rows:
+        out[name].add(acc)
+    return out
+
+
+def _insert_ignore_sql(table: str, cols: tuple[str, ...], ph: str, conflict: str) -> str:
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))}) "
+        f"ON CONFLICT ({conflict}) DO NOTHING"
+    )
+
+
+def _dialect_insert(dialect: str, table: Any) -> Any:
+    return sqlite_insert(table) if dialect == "sqlite" else pg_insert(table)
+
+
+def _sqlite_ts(dt: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME text, naive UTC, always with microseconds (sorts as text)
+    if dt.tzinfo is not UTC:
+        if dt.tzinfo is None:
+            raise InputError("naive time from the reader (a parser bug)", field="time")
+        dt = dt.astimezone(UTC)
+    return dt.isoformat(" ", "microseconds")[:26]
+
+
+def _pg_ts(dt: datetime) -> datetime:
+    if dt.tzinfo is None:
+        raise InputError("naive time from the reader (a parser bug)", field="time")
+    return dt
