@@ -28,10 +28,13 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL of the store; empty means a SQLite file in data_dir.",
     )
-    data_dir: Path = Field(default_factory=default_data_dir,
-                           description="Folder for the embedded store and generated files.")
-    import_batch_size: int = Field(default=5000, ge=1,
-                                   description="Records written per batch during import.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Folder for the embedded store and generated files.",
+    )
+    import_batch_size: int = Field(
+        default=5000, ge=1, description="Records written per batch during import."
+    )
     log_level: str = Field(default="WARNING", description="Logging level of the CLI.")
 
     def resolved_database_url(self) -> str:

@@ -43,8 +43,9 @@ class InputError(ShequnError):
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 
-    def located(self, *, file: str | None = None, line: int | None = None,
-                record: str | None = None) -> InputError:
+    def located(
+        self, *, file: str | None = None, line: int | None = None, record: str | None = None
+    ) -> InputError:
         """Fill in the location parts the raiser did not know."""
         self.file = self.file or file
         self.line = self.line if self.line is not None else line

@@ -13,8 +13,20 @@ from datetime import datetime
 from typing import Literal
 
 MessageKind = Literal[
-    "text", "media", "sticker", "file", "link", "voice", "location", "contact", "poll",
-    "system", "red_packet", "transfer", "call", "other",
+    "text",
+    "media",
+    "sticker",
+    "file",
+    "link",
+    "voice",
+    "location",
+    "contact",
+    "poll",
+    "system",
+    "red_packet",
+    "transfer",
+    "call",
+    "other",
 ]
 MembershipAction = Literal["join", "leave", "remove"]
 JoinSource = Literal["invite", "link", "qr", "request", "create", "unknown"]

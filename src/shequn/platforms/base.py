@@ -149,8 +149,9 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
-def open_text(source: Source, ctx: ParseContext, name: str | None = None,
-              *, encoding: str = "utf-8-sig") -> IO[str]:
+def open_text(
+    source: Source, ctx: ParseContext, name: str | None = None, *, encoding: str = "utf-8-sig"
+) -> IO[str]:
     """A text stream over a file or member, counting progress, BOM removed, newlines kept."""
     raw = io.BufferedReader(CountingReader(source.open(name), ctx), buffer_size=1 << 20)
     return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
@@ -236,5 +237,6 @@ def detect(source: Source) -> Detection:
             f"({', '.join(sorted(parsers()))})",
             file=str(source.path),
         )
-    return Detection(parser=parsers()[best_name], confidence=best,
-                     candidates=[s for s in scores if s[1] > 0])
+    return Detection(
+        parser=parsers()[best_name], confidence=best, candidates=[s for s in scores if s[1] > 0]
+    )
