@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from shequn.config import get_settings
 from shequn.errors import InputError
@@ -187,6 +187,12 @@ def _import(
         duration_s=duration,
         indexed=indexed,
     )
+
+
+def _is_large(conn: Connection, source: Source) -> bool:
+    """Whether the import is big next to what the store holds (then indexes are built after)."""
+    held = conn.execute(select(func.max(t.message.c.id))).scalar() or 0
+    return source.size() // 150 > held // 4  # ~150 bytes of export per message
 
 
 def _previous_ok_run(engine: Engine, digest: str, fmt: str) -> int | None:
