@@ -200,7 +200,7 @@ def formats_cmd(as_json: JsonOpt = False) -> None:
     """List the export formats shequn reads. 列出支持的导出格式。"""
     from shequn.platforms.base import parsers
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"name": n, "platform": p.platform, "title": p.title, "needs_tz": p.naive_times}
         for n, p in sorted(parsers().items())
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -19,7 +19,8 @@ import orjson
 from sqlalchemy import Connection, Engine, func, select, update
 
 from shequn.config import get_settings
-from shequn.errors import InputError
+from shequn.errors import InputError, ShequnError
+from shequn.model.records import Record
 from shequn.platforms.base import ParseContext, Source, detect, get_parser
 from shequn.store import schema as t
 from shequn.store.search import index_pending
@@ -66,13 +67,11 @@ def resolve_timezone(name: str | None) -> tuple[tzinfo, str, bool]:
 def file_hash(source: Source) -> str:
     """sha256 of the file, or of every member (name and bytes) of a folder or zip."""
     digest = hashlib.sha256()
-    if source.is_file:
-        with source.open() as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
-    for name in source.names():
-        digest.update(name.encode() + b"\0")
+    for name in [None] if source.is_file else source.names():
+        if name is not None:
+            digest.update(name.encode() + b"\0")
         with source.open(name) as f:
-            for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+            while chunk := f.read(1 << 20):
                 digest.update(chunk)
     return digest.hexdigest()
 
@@ -156,13 +155,8 @@ def _import(
     if on_start is not None:
         on_start(parser_cls.title, source.size())
     try:
-        with engine.begin() as conn:
-            writer = ImportWriter(
-                conn, import_run_id=run_id, batch_size=get_settings().import_batch_size
-            )
-            for record in parser_cls().parse(source, ctx):
-                writer.write(record)
-            counts = writer.finish().as_dict()
+        with engine.connect() as conn:
+            counts = _write_all(conn, source, parser_cls().parse(source, ctx), run_id)
     except InputError as exc:
         exc.located(file=str(source.path))
         _end_run(engine, run_id, "failed", started, {}, error=exc.describe())
@@ -187,6 +181,44 @@ def _import(
         duration_s=duration,
         indexed=indexed,
     )
+
+
+def _write_all(
+    conn: Connection, source: Source, records: Iterable[Record], run_id: int
+) -> dict[str, int]:
+    """All records in one transaction. A large import into SQLite builds the time indexes at
+    the end and checks foreign keys once over the written tables instead of row by row."""
+    bulk = _is_large(conn, source)
+    conn.rollback()
+    relax = bulk and conn.dialect.name == "sqlite"
+    if relax:  # only outside a transaction does SQLite take this pragma
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+    try:
+        with conn.begin():
+            writer = ImportWriter(
+                conn,
+                import_run_id=run_id,
+                batch_size=get_settings().import_batch_size,
+                defer_indexes=bulk,
+            )
+            for record in records:
+                writer.write(record)
+            counts = writer.finish().as_dict()
+            if relax:
+                _check_foreign_keys(conn)
+    finally:
+        if relax:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+    return counts
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    for table in ("message", "reaction", "membership_event", "membership", "account_name"):
+        bad = conn.exec_driver_sql(f"PRAGMA foreign_key_check({table})").first()
+        if bad is not None:  # a bug, not bad input: refuse to commit
+            raise ShequnError(f"import would break a reference from {table} to {bad[2]}")
 
 
 def _is_large(conn: Connection, source: Source) -> bool:
@@ -215,7 +247,7 @@ def _start_run(engine: Engine, source: Source, fmt: str, digest: str, zone: str)
                     status="running",
                     started_at=datetime.now(UTC),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
 
 

@@ -92,7 +92,7 @@ def unlink(engine: Engine, ref: str) -> int:
         if shared == 1:
             return acc.person_id
         pid = int(
-            conn.execute(
+            conn.execute(  # type: ignore[index]
                 t.person.insert().values(
                     display_name=acc.display_name, created_at=datetime.now(UTC)
                 )

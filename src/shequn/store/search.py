@@ -105,13 +105,13 @@ def _set_last_indexed(conn: Connection, last: int) -> None:
 
 def _store_tokens(conn: Connection, rows: list[tuple[int, str]]) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("INSERT INTO message_fts(rowid, tokens) VALUES (?, ?)", rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql("INSERT INTO message_fts(rowid, tokens) VALUES (?, ?)", rows)
     else:
         conn.exec_driver_sql(
             "INSERT INTO message_search(message_id, tokens) VALUES (%s, to_tsvector('simple', %s))"
             " ON CONFLICT (message_id) DO NOTHING",
             rows,
-        )  # type: ignore[arg-type]
+        )
 
 
 @dataclass

@@ -79,7 +79,21 @@ def group_summaries(engine: Engine) -> list[GroupSummary]:
     with engine.connect() as conn:
         rows = conn.execute(q).all()
     return [
-        GroupSummary(*r[:10], first_message=_aware(r[10]), last_message=_aware(r[11])) for r in rows
+        GroupSummary(
+            id=r[0],
+            platform=r[1],
+            platform_id=r[2],
+            name=r[3],
+            messages=int(r[4]),
+            speakers=int(r[5]),
+            members_now=int(r[6]),
+            joins=int(r[7]),
+            leaves=int(r[8]),
+            removals=int(r[9]),
+            first_message=_aware(r[10]),
+            last_message=_aware(r[11]),
+        )
+        for r in rows
     ]
 
 

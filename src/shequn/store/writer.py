@@ -272,12 +272,12 @@ class ImportWriter:
 
     def _create_account(self, platform: str, ref: AccountRef) -> int:
         now = datetime.now(UTC)
-        person_id = self.conn.execute(
+        person_id = self.conn.execute(  # type: ignore[index]
             t.person.insert().values(display_name=ref.name, created_at=now)
         ).inserted_primary_key[0]
         self.counts.accounts_added += 1
         return int(
-            self.conn.execute(
+            self.conn.execute(  # type: ignore[index]
                 t.account.insert().values(
                     platform=platform,
                     platform_id=ref.platform_id,
@@ -303,17 +303,17 @@ class ImportWriter:
     # -- flushing -------------------------------------------------------------------------
     def _flush_messages(self) -> None:
         if self._messages:
-            self.conn.exec_driver_sql(self._msg_sql, self._messages)  # type: ignore[arg-type]
+            self.conn.exec_driver_sql(self._msg_sql, self._messages)
             self._messages = []
 
     def _flush_reactions(self) -> None:
         if self._reactions:
-            self.conn.exec_driver_sql(self._reaction_sql, self._reactions)  # type: ignore[arg-type]
+            self.conn.exec_driver_sql(self._reaction_sql, self._reactions)
             self._reactions = []
 
     def _flush_events(self) -> None:
         if self._events:
-            self.conn.exec_driver_sql(self._event_sql, self._events)  # type: ignore[arg-type]
+            self.conn.exec_driver_sql(self._event_sql, self._events)
             self._events = []
 
     def _flush_names(self) -> None:
@@ -324,12 +324,12 @@ class ImportWriter:
         rows = [
             (acc, name, ts(first), ts(last)) for (acc, name), (first, last) in self._names.items()
         ]
-        self.conn.exec_driver_sql(self._names_sql, rows)  # type: ignore[arg-type]
+        self.conn.exec_driver_sql(self._names_sql, rows)
         ph = "?" if self.dialect == "sqlite" else "%s"
         self.conn.exec_driver_sql(
             f"UPDATE account SET display_name = (SELECT name FROM account_name WHERE "
             f"account_id = {ph} ORDER BY last_seen DESC LIMIT 1) WHERE id = {ph}",
-            [(acc, acc) for acc in {acc for acc, _ in self._names}],  # type: ignore[arg-type]
+            [(acc, acc) for acc in {acc for acc, _ in self._names}],
         )
         self._names = {}
 
