@@ -195,13 +195,15 @@ def _write_all(
         conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         conn.commit()
     try:
-        with conn.begin():
-            writer = ImportWriter(
+        with (
+            conn.begin(),
+            ImportWriter(
                 conn,
                 import_run_id=run_id,
                 batch_size=get_settings().import_batch_size,
                 defer_indexes=bulk,
-            )
+            ) as writer,
+        ):
             for record in records:
                 writer.write(record)
             counts = writer.finish().as_dict()

@@ -23,13 +23,18 @@ TEXTS = [
 
 
 def _fill(engine, group="产品内测群", gid="g1", texts=TEXTS):
-    with engine.begin() as conn:
-        w = ImportWriter(conn, import_run_id=None)
+    with engine.begin() as conn, ImportWriter(conn, import_run_id=None) as w:
         w.write(Community(platform="wechat", platform_id=gid, name=group))
         for i, (who, body) in enumerate(texts):
-            w.write(Message(gid, f"{gid}-{i}", T0 + timedelta(minutes=i),
-                            AccountRef(who, name={"u1": "小王", "u2": "Lily 李",
-                                                  "u3": "Tom"}[who]), body))
+            w.write(
+                Message(
+                    gid,
+                    f"{gid}-{i}",
+                    T0 + timedelta(minutes=i),
+                    AccountRef(who, name={"u1": "小王", "u2": "Lily 李", "u3": "Tom"}[who]),
+                    body,
+                )
+            )
         w.finish()
     return index_pending(engine)
 
@@ -55,7 +60,8 @@ def test_english_search_all_words_and_filters(engine):
     assert {h.text for h in search(engine, "crashes")} == {TEXTS[2][1]}
     assert {h.text for h in search(engine, "crash")} == {TEXTS[5][1], "crash again on login"}
     assert [h.text for h in search(engine, "crash", group="Beta testers")] == [
-        "crash again on login"]
+        "crash again on login"
+    ]
     assert [h.text for h in search(engine, "crash", sender="Tom", group="g1")] == [TEXTS[5][1]]
     assert search(engine, "crash", since=T0 + timedelta(days=1)) == []
 
