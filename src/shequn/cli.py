@@ -36,7 +36,7 @@ people_app = typer.Typer(
 )
 app.add_typer(people_app, name="people")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts. 输出 JSON。")]
 

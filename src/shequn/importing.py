@@ -192,8 +192,7 @@ def _write_all(
     conn.rollback()
     relax = bulk and conn.dialect.name == "sqlite"
     if relax:  # only outside a transaction does SQLite take this pragma
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        conn.commit()
+        _driver_pragma(conn, "foreign_keys=OFF")
     try:
         with (
             conn.begin(),
@@ -211,9 +210,13 @@ def _write_all(
                 _check_foreign_keys(conn)
     finally:
         if relax:
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-            conn.commit()
+            _driver_pragma(conn, "foreign_keys=ON")
     return counts
+
+
+def _driver_pragma(conn: Connection, pragma: str) -> None:
+    # on the driver connection, so that SQLAlchemy does not wrap it in a transaction
+    conn.connection.dbapi_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
 
 
 def _check_foreign_keys(conn: Connection) -> None:

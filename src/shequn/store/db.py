@@ -20,6 +20,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, begin transactions (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -27,6 +29,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache, bounded
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # The sqlite3 module begins a transaction only before INSERT/UPDATE/DELETE, so DDL such as
+    # the index drops of a bulk import would commit on its own. An explicit BEGIN makes every
+    # SQLAlchemy transaction a real SQLite one, DDL included (SQLAlchemy's documented recipe).
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -38,6 +47,7 @@ def make_engine(url: str | None = None) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
