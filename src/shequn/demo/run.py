@@ -23,9 +23,9 @@ def run_demo(
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     written = write_program(program, out_dir)
-    for fmt, path in written:
-        # each chat's zone is the one its exporter wrote local times in
-        report = import_path(engine, path, fmt=fmt, tz=_zone_of(program, path), index=False)
+    for (_platform, chat), (fmt, path) in zip(program, written, strict=True):
+        # local times in an export are in the chat's zone, as a real phone or PC writes them
+        report = import_path(engine, path, fmt=fmt, tz=chat.timezone, index=False)
         if console is not None:
             c = report.counts
             console.print(
@@ -34,10 +34,3 @@ def run_demo(
             )
     index_pending(engine)
     return group_summaries(engine)
-
-
-def _zone_of(program: list[Any], path: Path) -> str | None:
-    for _platform, chat in program:
-        if chat.name in str(path) or chat.platform_id in str(path):
-            return str(chat.timezone)
-    return None
