@@ -9,9 +9,27 @@ from typing import Any
 from sqlalchemy import Engine
 
 from shequn.demo.generate import generate_program, write_program
+from shequn.errors import InputError
 from shequn.importing import import_path
 from shequn.store.search import index_pending
 from shequn.store.summary import GroupSummary, group_summaries
+
+MARKER = ".shequn-demo"
+
+
+def _fresh_dir(out_dir: Path) -> None:
+    """Empty `out_dir` for the demo, but only if it is empty or an earlier demo's folder."""
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not (out_dir / MARKER).exists():
+            raise InputError(
+                "folder is not empty and not an earlier demo's; choose another "
+                "--out / 目录非空，请换一个",
+                file=str(out_dir),
+                field="--out",
+            )
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MARKER).write_text("written by shequn demo\n", encoding="utf-8")
 
 
 def run_demo(
@@ -19,9 +37,7 @@ def run_demo(
 ) -> list[GroupSummary]:
     """Write the demo exports to `out_dir` (replacing an earlier demo there) and import them."""
     program = generate_program(seed=seed, messages=messages)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
+    _fresh_dir(out_dir)
     written = write_program(program, out_dir)
     for (_platform, chat), (fmt, path) in zip(program, written, strict=True):
         # local times in an export are in the chat's zone, as a real phone or PC writes them
