@@ -14,11 +14,23 @@ from pathlib import Path
 import pytest
 
 
-def shequn(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SHEQUN_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "SHEQUN_DATA_DIR": str(tmp_path / "data")}
-    done = subprocess.run([sys.executable, "-m", "shequn", *args], capture_output=True,
-                          text=True, env=env, check=False, timeout=300)
+def shequn(
+    tmp_path: Path, *args: str, check: bool = True, worker: str = "true"
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SHEQUN_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SHEQUN_DATA_DIR": str(tmp_path / "data"),
+        "SHEQUN_IMPORT_WORKER": worker,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "shequn", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+    )
     if check and done.returncode != 0:
         raise AssertionError(done.stdout + done.stderr)
     return done
@@ -27,9 +39,15 @@ def shequn(tmp_path: Path, *args: str, check: bool = True) -> subprocess.Complet
 def _jsonl(path: Path, n: int, *, start: int = 0, bad_line: int | None = None) -> Path:
     with path.open("w", encoding="utf-8") as f:
         for i in range(start, start + n):
-            row = {"group_id": "g1", "group_name": "读书会", "message_id": str(i),
-                   "time": 1767225600 + i * 60, "sender_id": f"u{i % 7}",
-                   "sender_name": f"成员{i % 7}", "text": f"第{i}条消息：今天读完了第{i}页！"}
+            row = {
+                "group_id": "g1",
+                "group_name": "读书会",
+                "message_id": str(i),
+                "time": 1767225600 + i * 60,
+                "sender_id": f"u{i % 7}",
+                "sender_name": f"成员{i % 7}",
+                "text": f"第{i}条消息：今天读完了第{i}页！",
+            }
             if bad_line is not None and i - start + 1 == bad_line:
                 row["time"] = "not a time"
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -60,19 +78,22 @@ def test_import_detects_reports_and_never_duplicates(tmp_path):
     assert [(g["name"], g["messages"], g["speakers"]) for g in groups] == [("读书会", 80, 7)]
 
 
-def test_bad_input_names_file_line_field_and_keeps_nothing(tmp_path):
+@pytest.mark.parametrize("worker", ["true", "false"])  # parsed in a second process, or not
+def test_bad_input_names_file_line_field_and_keeps_nothing(tmp_path, worker):
     pytest.importorskip("shequn.platforms.generic")
     good = _jsonl(tmp_path / "good.jsonl", 10)
-    shequn(tmp_path, "import", str(good))
+    shequn(tmp_path, "import", str(good), worker=worker)
     bad = _jsonl(tmp_path / "bad.jsonl", 20, start=100, bad_line=12)
-    done = shequn(tmp_path, "import", str(bad), check=False)
+    done = shequn(tmp_path, "import", str(bad), check=False, worker=worker)
     assert done.returncode != 0
     assert "bad.jsonl" in done.stderr and "line 12" in done.stderr and "time" in done.stderr
     assert _count(tmp_path) == 10  # nothing of the bad file, nothing lost
     runs = json.loads(shequn(tmp_path, "imports", "--json").stdout)
     assert [r["status"] for r in runs] == ["ok", "failed"]
 
-    skipped = json.loads(shequn(tmp_path, "import", str(bad), "--skip-bad", "--json").stdout)
+    skipped = json.loads(
+        shequn(tmp_path, "import", str(bad), "--skip-bad", "--json", worker=worker).stdout
+    )
     assert skipped["counts"]["messages_added"] == 19
     assert len(skipped["skipped"]) == 1 and "line 12" in skipped["skipped"][0]
     assert _count(tmp_path) == 29
@@ -85,8 +106,9 @@ def test_unknown_format_and_missing_file_are_clear(tmp_path):
     assert done.returncode == 2 and "--format" in done.stderr
     done = shequn(tmp_path, "import", str(tmp_path / "nope.json"), check=False)
     assert done.returncode == 2 and "no such file" in done.stderr
-    done = shequn(tmp_path, "import", str(odd), "--tz", "Mars/Olympus", "--format", "whatsapp",
-                  check=False)
+    done = shequn(
+        tmp_path, "import", str(odd), "--tz", "Mars/Olympus", "--format", "whatsapp", check=False
+    )
     assert done.returncode == 2 and "--tz" in done.stderr
 
 
@@ -95,12 +117,17 @@ def test_killed_import_leaves_store_consistent_and_rerun_completes(tmp_path):
     shequn(tmp_path, "import", str(_jsonl(tmp_path / "small.jsonl", 5, start=10**7)))
     big = _jsonl(tmp_path / "big.jsonl", 300_000)
     env = {**os.environ, "SHEQUN_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "shequn", "import", str(big)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shequn", "import", str(big)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     # wait until the import is under way (its run is recorded), then let it write for a while
     while time.monotonic() < deadline and not _count(
-            tmp_path, "SELECT count(*) FROM import_run WHERE status='running'"):
+        tmp_path, "SELECT count(*) FROM import_run WHERE status='running'"
+    ):
         time.sleep(0.05)
     time.sleep(1.0)
     assert proc.poll() is None, "import finished before it could be killed; use a bigger file"

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         default=5000, ge=1, description="Records written per batch during import."
     )
+    import_worker: bool = Field(
+        default=True,
+        description="Parse in a second process while storing, so an import uses two cores.",
+    )
     log_level: str = Field(default="WARNING", description="Logging level of the CLI.")
 
     def resolved_database_url(self) -> str:

@@ -30,6 +30,13 @@ class InputError(ShequnError):
         self.field = field
         super().__init__(self.describe())
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # keyword-only fields survive pickling (errors cross from the parsing process)
+        return (
+            _input_error,
+            (type(self), self.message, self.file, self.line, self.record, self.field),
+        )
+
     def describe(self) -> str:
         where = []
         if self.file:
@@ -52,6 +59,17 @@ class InputError(ShequnError):
         self.record = self.record if self.record is not None else record
         self.args = (self.describe(),)
         return self
+
+
+def _input_error(
+    cls: type[InputError],
+    message: str,
+    file: str | None,
+    line: int | None,
+    record: str | None,
+    field: str | None,
+) -> InputError:
+    return cls(message, file=file, line=line, record=record, field=field)
 
 
 class FormatNotDetected(InputError):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from shequn.config import get_settings
 from shequn.errors import InputError, ShequnError
+from shequn.import_pipeline import parse_in_worker
 from shequn.model.records import Record
 from shequn.platforms.base import ParseContext, Source, detect, get_parser
 from shequn.store import schema as t
@@ -156,7 +158,17 @@ def _import(
         on_start(parser_cls.title, source.size())
     try:
         with engine.connect() as conn:
-            counts = _write_all(conn, source, parser_cls().parse(source, ctx), run_id)
+            if get_settings().import_worker:
+                records: Iterable[Any] = parse_in_worker(
+                    parser_cls.name,
+                    str(source.path),
+                    ctx,
+                    zone_name,
+                    sqlite=conn.dialect.name == "sqlite",
+                )
+            else:
+                records = parser_cls().parse(source, ctx)
+            counts = _write_all(conn, source, records, run_id)
     except InputError as exc:
         exc.located(file=str(source.path))
         _end_run(engine, run_id, "failed", started, {}, error=exc.describe())
@@ -204,7 +216,10 @@ def _write_all(
             ) as writer,
         ):
             for record in records:
-                writer.write(record)
+                if type(record) is tuple:  # a message encoded by the parsing process
+                    writer.add_encoded(record)
+                else:
+                    writer.write(record)
             counts = writer.finish().as_dict()
             if relax:
                 _check_foreign_keys(conn)

@@ -125,7 +125,7 @@ class ImportWriter:
         )
         self._communities: dict[str, tuple[int, str]] = {}  # platform group id -> (id, platform)
         self._accounts: dict[tuple[str, str], int] = {}
-        self._names: dict[tuple[int, str], list[datetime]] = {}
+        self._names: dict[tuple[int, str], list[Any]] = {}
         self._messages: list[tuple[Any, ...]] = []
         self._reactions: list[tuple[Any, ...]] = []
         self._events: list[tuple[Any, ...]] = []
@@ -188,29 +188,50 @@ class ImportWriter:
         self.counts.communities += 1
 
     def _message(self, m: Message) -> None:
-        cid, platform = self._community_of(m.community_id)
+        self.add_encoded(encode_message(m, sqlite=self.dialect == "sqlite"))
+
+    def add_encoded(self, e: EncodedMessage) -> None:
+        """Add one message in the compact form of `encode_message` (the fast path)."""
+        (
+            group,
+            msg_id,
+            ts,
+            sender,
+            text,
+            kind,
+            reply_to,
+            thread_id,
+            mentions,
+            links,
+            edited,
+            deleted,
+            forwarded,
+        ) = e
+        found = self._communities.get(group)
+        cid, platform = found if found is not None else self._community_of(group)
         self.counts.messages_seen += 1
         acc = None
-        if m.sender is not None:
-            acc = self.account_id(platform, m.sender)
-            if m.sender.name:
-                self._saw_name(acc, m.sender.name, m.sent_at)
-        ts = self._ts
+        if sender is not None:
+            acc = self._accounts.get((platform, sender[0]))
+            if acc is None:
+                acc = self.account_id(platform, AccountRef(*sender))
+            if sender[1]:
+                self._saw_name(acc, sender[1], ts)
         self._messages.append(
             (
                 cid,
-                m.message_id,
+                msg_id,
                 acc,
-                ts(m.sent_at),
-                m.kind,
-                m.text,
-                m.reply_to,
-                m.thread_id,
-                orjson.dumps(m.mentions).decode() if m.mentions else None,
-                orjson.dumps(m.links).decode() if m.links else None,
-                ts(m.edited_at) if m.edited_at is not None else None,
-                m.deleted,
-                m.forwarded,
+                ts,
+                kind,
+                text,
+                reply_to,
+                thread_id,
+                mentions,
+                links,
+                edited,
+                deleted,
+                forwarded,
                 self.run_id,
             )
         )
@@ -291,7 +312,8 @@ class ImportWriter:
             ).inserted_primary_key[0]
         )
 
-    def _saw_name(self, acc: int, name: str, at: datetime) -> None:
+    def _saw_name(self, acc: int, name: str, at: Any) -> None:
+        # `at` is the store's time parameter (SQLite text or datetime): both order correctly
         seen = self._names.get((acc, name))
         if seen is None:
             self._names[(acc, name)] = [at, at]
@@ -334,10 +356,7 @@ class ImportWriter:
         """Record every display name seen (with first/last seen); the newest becomes current."""
         if not self._names:
             return
-        ts = self._ts
-        rows = [
-            (acc, name, ts(first), ts(last)) for (acc, name), (first, last) in self._names.items()
-        ]
+        rows = [(acc, name, first, last) for (acc, name), (first, last) in self._names.items()]
         self.conn.exec_driver_sql(self._names_sql, rows)
         ph = "?" if self.dialect == "sqlite" else "%s"
         self.conn.exec_driver_sql(
@@ -429,6 +448,33 @@ def _insert_ignore_sql(table: str, cols: tuple[str, ...], ph: str, conflict: str
 
 def _dialect_insert(dialect: str, table: Any) -> Any:
     return sqlite_insert(table) if dialect == "sqlite" else pg_insert(table)
+
+
+# A message as plain values, cheap to pickle between processes: (group, message id, time param,
+# sender (platform_id, name, username, is_bot, by_name) or None, text, kind, reply_to,
+# thread_id, mentions JSON, links JSON, edited time param, deleted, forwarded)
+EncodedMessage = tuple[Any, ...]
+
+
+def encode_message(m: Message, *, sqlite: bool) -> EncodedMessage:
+    """The compact form of a message that `ImportWriter.add_encoded` takes."""
+    ts = _sqlite_ts if sqlite else _pg_ts
+    s = m.sender
+    return (
+        m.community_id,
+        m.message_id,
+        ts(m.sent_at),
+        None if s is None else (s.platform_id, s.name, s.username, s.is_bot, s.by_name),
+        m.text,
+        m.kind,
+        m.reply_to,
+        m.thread_id,
+        orjson.dumps(m.mentions).decode() if m.mentions else None,
+        orjson.dumps(m.links).decode() if m.links else None,
+        None if m.edited_at is None else ts(m.edited_at),
+        m.deleted,
+        m.forwarded,
+    )
 
 
 def _sqlite_ts(dt: datetime) -> str:
