@@ -9,18 +9,18 @@ PASS=${SHEQUN_PG_PASSWORD:-shequn}
 
 if [ "$(id -u)" = "0" ] && command -v pg_ctlcluster >/dev/null; then
   if ! pg_lsclusters -h 2>/dev/null | grep -q '^15 *main'; then
-    pg_createcluster 15 main >/dev/null
+    pg_createcluster 15 main >/dev/null 2>&1
   fi
-  pg_ctlcluster 15 main start 2>/dev/null || true
+  pg_ctlcluster 15 main start >/dev/null 2>&1 || true
   PORT=$(pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $3}')
   for _ in $(seq 1 30); do
     su postgres -c "pg_isready -q -p $PORT" && break
     sleep 1
   done
   su postgres -c "psql -q -p $PORT -tc \"SELECT 1 FROM pg_roles WHERE rolname='$ROLE'\"" | grep -q 1 \
-    || su postgres -c "psql -q -p $PORT -c \"CREATE ROLE $ROLE LOGIN PASSWORD '$PASS'\""
+    || su postgres -c "psql -q -p $PORT -c \"CREATE ROLE $ROLE LOGIN PASSWORD '$PASS'\""  >/dev/null
   su postgres -c "psql -q -p $PORT -tc \"SELECT 1 FROM pg_database WHERE datname='$DB'\"" | grep -q 1 \
-    || su postgres -c "psql -q -p $PORT -c \"CREATE DATABASE $DB OWNER $ROLE\""
+    || su postgres -c "psql -q -p $PORT -c \"CREATE DATABASE $DB OWNER $ROLE\"" >/dev/null
   echo "postgresql://$ROLE:$PASS@127.0.0.1:$PORT/$DB"
   exit 0
 fi
