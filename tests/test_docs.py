@@ -33,8 +33,7 @@ def test_every_command_and_option_is_in_docs_cli():
                     assert opt in row, f"{full} {opt} is not documented in docs/cli.md"
     for param in root.params:
         for opt in param.opts:
-            if opt.startswith("--") and opt not in ("--install-completion",
-                                                    "--show-completion"):
+            if opt.startswith("--") and opt not in ("--install-completion", "--show-completion"):
                 assert opt in text, f"global option {opt} is not documented"
 
 

@@ -13,12 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
 
 
-@pytest.mark.parametrize("args", [("ruff", "check", "src", "tests", "benchmarks"),
-                                  ("ruff", "format", "--check", "src", "tests", "benchmarks")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ruff", "check", "src", "tests", "benchmarks"),
+        ("ruff", "format", "--check", "src", "tests", "benchmarks"),
+    ],
+)
 def test_ruff(args):
     if shutil.which("ruff") is None and _run("ruff", "--version").returncode != 0:
         pytest.fail("ruff is not installed: pip install -e '.[test]'")
