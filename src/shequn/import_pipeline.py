@@ -1,19 +1,18 @@
 """Parsing in a second process while this one stores, so that an import uses both cores.
 
-The producer runs the parser and sends batches of records (messages already in the compact
-form the writer takes) through a pipe; the pipe holds one batch at a time, so memory stays
-bounded. Bad records, warnings and errors come back with the batches; if this process stops
-reading (an error, a kill), the producer is terminated or dies of the broken pipe.
+The producer runs the parser and puts batches of records (messages already in the compact
+form the writer takes) on a bounded queue, so memory stays bounded while parsing runs a few
+batches ahead of storing. Bad records, warnings and errors come back through the same queue;
+if this process stops reading (an error, a kill), the producer is terminated or dies with it.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import pickle
+import queue
 import traceback
 from collections.abc import Iterator
-from multiprocessing.connection import Connection
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,12 +23,13 @@ from shequn.store.writer import encode_message
 
 log = logging.getLogger(__name__)
 BATCH = 2000
+QUEUED = 8  # batches in flight
 
 
 def _produce(
-    out: Connection, fmt: str, path: str, tz: str, tz_explicit: bool, skip_bad: bool, sqlite: bool
+    out: Any, fmt: str, path: str, tz: str, tz_explicit: bool, skip_bad: bool, sqlite: bool
 ) -> None:
-    """The producer process: parse `path` and send ("batch", items, bytes_read) messages."""
+    """The producer process: parse `path` and put ("batch", items, bytes_read) on `out`."""
     read = [0]
 
     def progress(n: int) -> None:
@@ -44,22 +44,29 @@ def _produce(
         for rec in get_parser(fmt)().parse(source, ctx):
             batch.append(encode_message(rec, sqlite=sqlite) if type(rec) is Message else rec)
             if len(batch) >= BATCH:
-                out.send_bytes(pickle.dumps(("batch", batch, read[0]), protocol=5))
+                out.put(("batch", batch, read[0]))
                 batch, read[0] = [], 0
-        out.send_bytes(pickle.dumps(("batch", batch, read[0]), protocol=5))
-        out.send_bytes(pickle.dumps(("done", ctx.skipped, ctx.warnings), protocol=5))
+        out.put(("batch", batch, read[0]))
+        out.put(("done", ctx.skipped, ctx.warnings))
     except InputError as exc:
-        out.send_bytes(pickle.dumps(("error", exc), protocol=5))
-    except BrokenPipeError:  # the importing process is gone
-        pass
+        out.put(("error", exc))
     except BaseException as exc:  # a bug in a parser: report it, with where
-        out.send_bytes(
-            pickle.dumps(
-                ("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc()), protocol=5
-            )
-        )
+        out.put(("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         out.close()
+        out.join_thread()  # all that was put is sent before the process ends
+
+
+def _next(batches: Any, proc: Any) -> Any:
+    """The next message from the worker; an error if it died without a word."""
+    while True:
+        try:
+            return batches.get(timeout=1.0)
+        except queue.Empty:
+            if not proc.is_alive():
+                raise ShequnError(
+                    f"the parsing process ended unexpectedly (exit code {proc.exitcode})"
+                ) from None
 
 
 def _context() -> Any:
@@ -76,23 +83,17 @@ def parse_in_worker(
     raises the worker's InputError, or ShequnError if the parser crashed.
     """
     mpc = _context()
-    receive, send = mpc.Pipe(duplex=False)
+    batches = mpc.Queue(maxsize=QUEUED)
     proc = mpc.Process(
         target=_produce,
         name="shequn-parse",
         daemon=True,
-        args=(send, fmt, path, tz_name, ctx.tz_explicit, ctx.skip_bad, sqlite),
+        args=(batches, fmt, path, tz_name, ctx.tz_explicit, ctx.skip_bad, sqlite),
     )
     proc.start()
-    send.close()
     try:
         while True:
-            try:
-                msg = pickle.loads(receive.recv_bytes())
-            except EOFError:
-                raise ShequnError(
-                    f"the parsing process ended unexpectedly (exit code {proc.exitcode})"
-                ) from None
+            msg = _next(batches, proc)
             if msg[0] == "batch":
                 ctx.advance(msg[2])
                 yield from msg[1]
@@ -106,7 +107,8 @@ def parse_in_worker(
                 log.debug("parser crash: %s", msg[2])
                 raise ShequnError(f"the {fmt} reader failed: {msg[1]}")
     finally:
-        receive.close()
+        batches.cancel_join_thread()
         if proc.is_alive():
             proc.terminate()
         proc.join()
+        batches.close()
