@@ -112,6 +112,26 @@ def test_unknown_format_and_missing_file_are_clear(tmp_path):
     assert done.returncode == 2 and "--tz" in done.stderr
 
 
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _assert_gone(pids: list[int], wait: float = 15.0) -> None:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        alive = [
+            p
+            for p in pids
+            if Path(f"/proc/{p}").exists()
+            and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]
+        ]
+        if not alive:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"parsing processes still running: {alive}")
+
+
 def test_killed_import_leaves_store_consistent_and_rerun_completes(tmp_path):
     pytest.importorskip("shequn.platforms.generic")
     shequn(tmp_path, "import", str(_jsonl(tmp_path / "small.jsonl", 5, start=10**7)))
@@ -131,8 +151,12 @@ def test_killed_import_leaves_store_consistent_and_rerun_completes(tmp_path):
         time.sleep(0.05)
     time.sleep(1.0)
     assert proc.poll() is None, "import finished before it could be killed; use a bigger file"
+    children = _children(proc.pid)
+    if Path("/proc").exists():
+        assert children, "the import should be parsing in a worker process"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    _assert_gone(children)  # the parsing process does not outlive the killed import
     assert _count(tmp_path) == 5  # the killed import left nothing half-written
     with sqlite3.connect(tmp_path / "cli.db") as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import queue
 import traceback
 from collections.abc import Iterator
@@ -31,9 +32,19 @@ def _produce(
 ) -> None:
     """The producer process: parse `path` and put ("batch", items, bytes_read) on `out`."""
     read = [0]
+    parent = os.getppid()
 
     def progress(n: int) -> None:
         read[0] += n
+
+    def put(item: Any) -> None:
+        while True:  # a parent killed with -9 never reads again: then stop, do not hang
+            try:
+                out.put(item, timeout=1.0)
+                return
+            except queue.Full:
+                if os.getppid() != parent:
+                    os._exit(1)
 
     try:
         source = Source(path)
@@ -44,14 +55,14 @@ def _produce(
         for rec in get_parser(fmt)().parse(source, ctx):
             batch.append(encode_message(rec, sqlite=sqlite) if type(rec) is Message else rec)
             if len(batch) >= BATCH:
-                out.put(("batch", batch, read[0]))
+                put(("batch", batch, read[0]))
                 batch, read[0] = [], 0
-        out.put(("batch", batch, read[0]))
-        out.put(("done", ctx.skipped, ctx.warnings))
+        put(("batch", batch, read[0]))
+        put(("done", ctx.skipped, ctx.warnings))
     except InputError as exc:
-        out.put(("error", exc))
+        put(("error", exc))
     except BaseException as exc:  # a bug in a parser: report it, with where
-        out.put(("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        put(("crash", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         out.close()
         out.join_thread()  # all that was put is sent before the process ends
