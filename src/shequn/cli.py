@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -227,33 +229,31 @@ def groups_cmd(as_json: JsonOpt = False) -> None:
 
 def _groups_table(rows: list[Any]) -> None:
     table = Table(
-        "id",
-        "platform",
         "group / 群",
-        "messages 消息",
-        "speakers 发言人",
-        "members 成员",
-        "joins 加入",
-        "left 退出",
-        "removed 移出",
-        "from",
-        "to",
+        "platform",
+        "messages\n消息",
+        "speakers\n发言人",
+        "members\n成员",
+        "joins\n加入",
+        "left\n退出",
+        "removed\n移出",
+        "period (UTC)\n时间范围",
+        box=box.SIMPLE_HEAD,
     )
     for r in rows:
         table.add_row(
-            str(r.id),
-            r.platform,
             r.name,
+            r.platform,
             f"{r.messages:,}",
             f"{r.speakers:,}",
             f"{r.members_now:,}",
             str(r.joins),
             str(r.leaves),
             str(r.removals),
-            _day(r.first_message),
-            _day(r.last_message),
+            f"{_day(r.first_message)} → {_day(r.last_message)}",
         )
-    console.print(table)
+    # piped output keeps whole rows instead of wrapping to 80 columns
+    (console if console.is_terminal else Console(width=160)).print(table)
 
 
 def _day(dt: datetime | None) -> str:
@@ -352,7 +352,7 @@ def people_suggest(as_json: JsonOpt = False) -> None:
     if not found:
         console.print("no suggestions / 暂无建议")
     for s in found:
-        refs = " ".join(f"{a.platform}:{a.platform_id}" for a in s.accounts)
+        refs = " ".join(shlex.quote(f"{a.platform}:{a.platform_id}") for a in s.accounts)
         console.print(f"{s.name} — {s.reason}\n  shequn people link {refs}", markup=False)
 
 

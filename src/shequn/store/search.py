@@ -193,7 +193,7 @@ def _neighbours(
 ) -> list[tuple[datetime, str | None, str, bool]]:
     m, a = t.message.c, t.account.c
     base = (
-        select(m.id, m.sent_at, a.display_name, m.text)
+        select(m.id, m.sent_at, a.display_name, m.text, m.kind)
         .outerjoin(t.account, t.account.c.id == m.account_id)
         .where(m.community_id == cid)
     )
@@ -208,4 +208,4 @@ def _neighbours(
         .limit(n + 1)
     ).all()
     rows = list(reversed(before)) + list(after)
-    return [(r_at, who, txt, rid == mid) for rid, r_at, who, txt in rows]
+    return [(r_at, who, txt or f"[{kind}]", rid == mid) for rid, r_at, who, txt, kind in rows]
