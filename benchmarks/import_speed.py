@@ -122,12 +122,15 @@ engine = make_engine(sys.argv[1]); upgrade(engine)
 t0 = time.perf_counter()
 report = import_path(engine, sys.argv[2], fmt=sys.argv[3], tz=sys.argv[4], index=False)
 elapsed = time.perf_counter() - t0
+peak_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 t1 = time.perf_counter()
 from shequn.store.search import index_pending
 indexed = index_pending(engine)
 index_s = time.perf_counter() - t1
 print(json.dumps({"seconds": elapsed, "added": report.counts["messages_added"],
-                  "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "peak_kb": peak_import, "worker_peak_kb": peak_worker,
+                  "peak_with_index_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "indexed": indexed, "index_s": index_s}))
 """
 
@@ -187,7 +190,11 @@ def main() -> None:
             f"{fmt}_import_rate: {rate:,.0f} messages/s "
             f"({out['added']:,} messages in {out['seconds']:.1f} s, parse and store)"
         )
-        print(f"{fmt}_import_peak_memory: {out['peak_kb'] / 1024:.0f} MB")
+        print(
+            f"{fmt}_import_peak_memory: {out['peak_kb'] / 1024:.0f} MB "
+            f"(storing process; parsing worker {out['worker_peak_kb'] / 1024:.0f} MB)"
+        )
+        print(f"{fmt}_peak_memory_with_search_index: {out['peak_with_index_kb'] / 1024:.0f} MB")
         print(
             f"{fmt}_search_index_rate: {out['indexed'] / out['index_s']:,.0f} messages/s "
             f"(jieba segmentation + FTS5, after import)"
