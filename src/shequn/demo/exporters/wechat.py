@@ -28,21 +28,9 @@ from zoneinfo import ZoneInfo
 
 from shequn.demo.model import DemoChat, DemoEvent, DemoMessage, DemoUser
 from shequn.platforms.util import find_links
+from shequn.platforms.wechat_memotrace import HEADER
 
-COLUMNS = [
-    "localId",
-    "TalkerId",
-    "Type",
-    "SubType",
-    "IsSender",
-    "CreateTime",
-    "Status",
-    "StrContent",
-    "StrTime",
-    "Remark",
-    "NickName",
-    "Sender",
-]
+COLUMNS = HEADER  # the header MemoTrace writes, as the reader expects it
 _REMARK = re.compile(r'[\\/:*?"<>|\s.]')  # MemoTrace's own clean-up of remarks
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
