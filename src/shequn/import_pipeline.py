@@ -13,14 +13,13 @@ import multiprocessing as mp
 import os
 import queue
 import traceback
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from shequn.errors import InputError, ShequnError
-from shequn.model.records import Message
+from shequn.model.records import Community, Message
 from shequn.platforms.base import ParseContext, Source, get_parser
-from shequn.store.writer import encode_message
+from shequn.store.writer import ImportWriter, encode_message
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -28,9 +27,20 @@ QUEUED = 8  # batches in flight
 
 
 def _produce(
-    out: Any, fmt: str, path: str, tz: str, tz_explicit: bool, skip_bad: bool, sqlite: bool
+    out: Any,
+    fmt: str,
+    path: str,
+    tz: str,
+    tz_explicit: bool,
+    skip_bad: bool,
+    sqlite: bool,
+    run_id: int | None,
 ) -> None:
-    """The producer process: parse `path` and put ("batch", items, bytes_read) on `out`."""
+    """The producer process: parse `path` and put batches on `out`.
+
+    A batch is ("batch", messages, new senders, other records, bytes read); the last message
+    is ("done", skipped, warnings, names seen).
+    """
     read = [0]
     parent = os.getppid()
 
@@ -51,14 +61,40 @@ def _produce(
         ctx = ParseContext(
             tz=ZoneInfo(tz), tz_explicit=tz_explicit, skip_bad=skip_bad, on_progress=progress
         )
-        batch: list[Any] = []
+        seen: set[str] = set()
+        names: dict[tuple[str, str, str], list[Any]] = {}
+        messages: list[Any] = []
+        senders: dict[str, tuple[Any, ...]] = {}
+        others: list[Any] = []
         for rec in get_parser(fmt)().parse(source, ctx):
-            batch.append(encode_message(rec, sqlite=sqlite) if type(rec) is Message else rec)
-            if len(batch) >= BATCH:
-                put(("batch", batch, read[0]))
-                batch, read[0] = [], 0
-        put(("batch", batch, read[0]))
-        put(("done", ctx.skipped, ctx.warnings))
+            if type(rec) is not Message:
+                others.append(rec)
+                # the writer takes a batch's messages before its other records: a group must
+                # end its batch, so that no message of the batch comes before the group itself
+                if type(rec) is Community or len(others) >= BATCH:
+                    put(("batch", messages, senders, others, read[0]))
+                    messages, senders, others, read[0] = [], {}, [], 0
+                continue
+            enc = encode_message(rec, sqlite=sqlite, run_id=run_id)
+            messages.append(enc)
+            s = rec.sender
+            if s is not None:
+                if s.platform_id not in seen:
+                    seen.add(s.platform_id)
+                    senders[s.platform_id] = (
+                        s.platform_id,
+                        s.name,
+                        s.username,
+                        s.is_bot,
+                        s.by_name,
+                    )
+                if s.name:
+                    _saw(names, (enc[0], s.platform_id, s.name), enc[2][1])
+            if len(messages) >= BATCH:
+                put(("batch", messages, senders, others, read[0]))
+                messages, senders, others, read[0] = [], {}, [], 0
+        put(("batch", messages, senders, others, read[0]))
+        put(("done", ctx.skipped, ctx.warnings, names))
     except InputError as exc:
         put(("error", exc))
     except BaseException as exc:  # a bug in a parser: report it, with where
@@ -66,6 +102,16 @@ def _produce(
     finally:
         out.close()
         out.join_thread()  # all that was put is sent before the process ends
+
+
+def _saw(names: dict[tuple[str, str, str], list[Any]], key: tuple[str, str, str], at: Any) -> None:
+    seen = names.get(key)
+    if seen is None:
+        names[key] = [at, at]
+    elif at < seen[0]:
+        seen[0] = at
+    elif at > seen[1]:
+        seen[1] = at
 
 
 def _next(batches: Any, proc: Any) -> Any:
@@ -85,32 +131,40 @@ def _context() -> Any:
     return mp.get_context("fork" if "fork" in methods else "spawn")
 
 
-def parse_in_worker(
-    fmt: str, path: str, ctx: ParseContext, tz_name: str, *, sqlite: bool
-) -> Iterator[Any]:
-    """Records (and encoded messages) of `path`, parsed in a worker process.
+def import_in_worker(
+    writer: ImportWriter, fmt: str, path: str, ctx: ParseContext, tz_name: str
+) -> None:
+    """Parse `path` in a worker process and feed what it finds to `writer`.
 
     Fills `ctx.skipped` and `ctx.warnings` when done and calls `ctx.advance` as it goes;
     raises the worker's InputError, or ShequnError if the parser crashed.
     """
     mpc = _context()
     batches = mpc.Queue(maxsize=QUEUED)
-    proc = mpc.Process(
-        target=_produce,
-        name="shequn-parse",
-        daemon=True,
-        args=(batches, fmt, path, tz_name, ctx.tz_explicit, ctx.skip_bad, sqlite),
+    args = (
+        batches,
+        fmt,
+        path,
+        tz_name,
+        ctx.tz_explicit,
+        ctx.skip_bad,
+        writer.dialect == "sqlite",
+        writer.run_id,
     )
+    proc = mpc.Process(target=_produce, name="shequn-parse", daemon=True, args=args)
     proc.start()
     try:
         while True:
             msg = _next(batches, proc)
             if msg[0] == "batch":
-                ctx.advance(msg[2])
-                yield from msg[1]
+                writer.add_batch(msg[1], msg[2])
+                for record in msg[3]:
+                    writer.write(record)
+                ctx.advance(msg[4])
             elif msg[0] == "done":
                 ctx.skipped.extend(msg[1])
                 ctx.warnings.extend(msg[2])
+                writer.add_names(msg[3])
                 return
             elif msg[0] == "error":
                 raise msg[1]

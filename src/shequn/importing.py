@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -21,8 +20,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from shequn.config import get_settings
 from shequn.errors import InputError, ShequnError
-from shequn.import_pipeline import parse_in_worker
-from shequn.model.records import Record
+from shequn.import_pipeline import import_in_worker
 from shequn.platforms.base import ParseContext, Source, detect, get_parser
 from shequn.store import schema as t
 from shequn.store.search import index_pending
@@ -159,16 +157,16 @@ def _import(
     try:
         with engine.connect() as conn:
             if get_settings().import_worker:
-                records: Iterable[Any] = parse_in_worker(
-                    parser_cls.name,
-                    str(source.path),
-                    ctx,
-                    zone_name,
-                    sqlite=conn.dialect.name == "sqlite",
-                )
+
+                def feed(writer: ImportWriter) -> None:
+                    import_in_worker(writer, parser_cls.name, str(source.path), ctx, zone_name)
             else:
-                records = parser_cls().parse(source, ctx)
-            counts = _write_all(conn, source, records, run_id)
+
+                def feed(writer: ImportWriter) -> None:
+                    for record in parser_cls().parse(source, ctx):
+                        writer.write(record)
+
+            counts = _write_all(conn, source, feed, run_id)
     except InputError as exc:
         exc.located(file=str(source.path))
         _end_run(engine, run_id, "failed", started, {}, error=exc.describe())
@@ -196,7 +194,7 @@ def _import(
 
 
 def _write_all(
-    conn: Connection, source: Source, records: Iterable[Record], run_id: int
+    conn: Connection, source: Source, feed: Callable[[ImportWriter], None], run_id: int
 ) -> dict[str, int]:
     """All records in one transaction. A large import into SQLite builds the time indexes at
     the end and checks foreign keys once over the written tables instead of row by row."""
@@ -215,11 +213,7 @@ def _write_all(
                 defer_indexes=bulk,
             ) as writer,
         ):
-            for record in records:
-                if type(record) is tuple:  # a message encoded by the parsing process
-                    writer.add_encoded(record)
-                else:
-                    writer.write(record)
+            feed(writer)
             counts = writer.finish().as_dict()
             if relax:
                 _check_foreign_keys(conn)

@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 _MESSAGE_COLS = (
     "community_id",
-    "platform_msg_id",
     "account_id",
+    "platform_msg_id",
     "sent_at",
     "kind",
     "text",
@@ -126,6 +126,7 @@ class ImportWriter:
         self._communities: dict[str, tuple[int, str]] = {}  # platform group id -> (id, platform)
         self._accounts: dict[tuple[str, str], int] = {}
         self._names: dict[tuple[int, str], list[Any]] = {}
+        self._sender_info: dict[str, tuple[Any, ...]] = {}
         self._messages: list[tuple[Any, ...]] = []
         self._reactions: list[tuple[Any, ...]] = []
         self._events: list[tuple[Any, ...]] = []
@@ -188,55 +189,49 @@ class ImportWriter:
         self.counts.communities += 1
 
     def _message(self, m: Message) -> None:
-        self.add_encoded(encode_message(m, sqlite=self.dialect == "sqlite"))
-
-    def add_encoded(self, e: EncodedMessage) -> None:
-        """Add one message in the compact form of `encode_message` (the fast path)."""
-        (
-            group,
-            msg_id,
-            ts,
-            sender,
-            text,
-            kind,
-            reply_to,
-            thread_id,
-            mentions,
-            links,
-            edited,
-            deleted,
-            forwarded,
-        ) = e
-        found = self._communities.get(group)
-        cid, platform = found if found is not None else self._community_of(group)
-        self.counts.messages_seen += 1
+        group, _, tail = encode_message(m, sqlite=self.dialect == "sqlite", run_id=self.run_id)
+        cid, platform = self._community_of(group)
         acc = None
-        if sender is not None:
-            acc = self._accounts.get((platform, sender[0]))
-            if acc is None:
-                acc = self.account_id(platform, AccountRef(*sender))
-            if sender[1]:
-                self._saw_name(acc, sender[1], ts)
-        self._messages.append(
-            (
-                cid,
-                msg_id,
-                acc,
-                ts,
-                kind,
-                text,
-                reply_to,
-                thread_id,
-                mentions,
-                links,
-                edited,
-                deleted,
-                forwarded,
-                self.run_id,
-            )
-        )
+        if m.sender is not None:
+            acc = self.account_id(platform, m.sender)
+            if m.sender.name:
+                self._saw_name(acc, m.sender.name, tail[1])
+        self.counts.messages_seen += 1
+        self._messages.append((cid, acc, *tail))
         if len(self._messages) >= self.batch_size:
             self._flush_messages()
+
+    def add_batch(self, items: list[EncodedMessage], senders: dict[str, tuple[Any, ...]]) -> None:
+        """The fast path: messages encoded by `encode_message` in the parsing process.
+
+        `senders` gives the AccountRef fields of sender ids not sent before; display names
+        seen come separately, once, through `add_names`.
+        """
+        self._sender_info.update(senders)
+        accounts, out = self._accounts, self._messages
+        last_group, cid, platform = None, 0, ""
+        for group, pid, tail in items:
+            if group != last_group:
+                cid, platform = self._community_of(group)
+                last_group = group
+            if pid is None:
+                out.append((cid, None, *tail))
+                continue
+            acc = accounts.get((platform, pid))
+            if acc is None:
+                acc = self.account_id(platform, AccountRef(*self._sender_info[pid]))
+            out.append((cid, acc, *tail))
+        self.counts.messages_seen += len(items)
+        if len(out) >= self.batch_size:
+            self._flush_messages()
+
+    def add_names(self, names: dict[tuple[str, str, str], list[Any]]) -> None:
+        """Display names seen by the parsing process: (group, sender id, name) -> [first, last]."""
+        for (group, pid, name), (first, last) in names.items():
+            _cid, platform = self._community_of(group)
+            acc = self._accounts[(platform, pid)]
+            self._saw_name(acc, name, first)
+            self._saw_name(acc, name, last)
 
     def _reaction(self, r: Reaction) -> None:
         cid, platform = self._community_of(r.community_id)
@@ -450,23 +445,20 @@ def _dialect_insert(dialect: str, table: Any) -> Any:
     return sqlite_insert(table) if dialect == "sqlite" else pg_insert(table)
 
 
-# A message as plain values, cheap to pickle between processes: (group, message id, time param,
-# sender (platform_id, name, username, is_bot, by_name) or None, text, kind, reply_to,
-# thread_id, mentions JSON, links JSON, edited time param, deleted, forwarded)
-EncodedMessage = tuple[Any, ...]
+# A message as plain values, cheap to pickle between processes: (group, sender id or None,
+# row tail). The tail is the message's row after community_id and account_id, in _MESSAGE_COLS
+# order, so that the writer only has to put the two store ids in front of it.
+EncodedMessage = tuple[str, str | None, tuple[Any, ...]]
 
 
-def encode_message(m: Message, *, sqlite: bool) -> EncodedMessage:
-    """The compact form of a message that `ImportWriter.add_encoded` takes."""
+def encode_message(m: Message, *, sqlite: bool, run_id: int | None) -> EncodedMessage:
+    """The compact form of a message that `ImportWriter.add_batch` takes."""
     ts = _sqlite_ts if sqlite else _pg_ts
-    s = m.sender
-    return (
-        m.community_id,
+    tail = (
         m.message_id,
         ts(m.sent_at),
-        None if s is None else (s.platform_id, s.name, s.username, s.is_bot, s.by_name),
-        m.text,
         m.kind,
+        m.text,
         m.reply_to,
         m.thread_id,
         orjson.dumps(m.mentions).decode() if m.mentions else None,
@@ -474,7 +466,9 @@ def encode_message(m: Message, *, sqlite: bool) -> EncodedMessage:
         None if m.edited_at is None else ts(m.edited_at),
         m.deleted,
         m.forwarded,
+        run_id,
     )
+    return m.community_id, None if m.sender is None else m.sender.platform_id, tail
 
 
 def _sqlite_ts(dt: datetime) -> str:
