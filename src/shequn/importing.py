@@ -204,15 +204,13 @@ def _write_all(
     if relax:  # only outside a transaction does SQLite take this pragma
         _driver_pragma(conn, "foreign_keys=OFF")
     try:
-        with (
-            conn.begin(),
-            ImportWriter(
+        with conn.begin():
+            writer = ImportWriter(
                 conn,
                 import_run_id=run_id,
                 batch_size=get_settings().import_batch_size,
                 defer_indexes=bulk,
-            ) as writer,
-        ):
+            )
             feed(writer)
             counts = writer.finish().as_dict()
             if relax:

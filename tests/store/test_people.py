@@ -27,7 +27,8 @@ def _fill(engine):
         ("wechat", "w1", AccountRef("wxid_a", name="lily李")),
         ("wechat", "w1", AccountRef("wxid_b", name="Tom")),
     ]:
-        with engine.begin() as conn, ImportWriter(conn, import_run_id=None) as w:
+        with engine.begin() as conn:
+            w = ImportWriter(conn, import_run_id=None)
             w.write(Community(platform=platform, platform_id=gid, name=gid))
             w.write(Message(gid, acc.platform_id, T0, acc, "hi"))
             w.finish()

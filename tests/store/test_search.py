@@ -23,7 +23,8 @@ TEXTS = [
 
 
 def _fill(engine, group="产品内测群", gid="g1", texts=TEXTS):
-    with engine.begin() as conn, ImportWriter(conn, import_run_id=None) as w:
+    with engine.begin() as conn:
+        w = ImportWriter(conn, import_run_id=None)
         w.write(Community(platform="wechat", platform_id=gid, name=group))
         for i, (who, body) in enumerate(texts):
             w.write(

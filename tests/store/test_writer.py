@@ -32,7 +32,8 @@ def _records(n: int = 10, start: int = 0):
 
 
 def _write(engine, records, run_id=None):
-    with engine.begin() as conn, ImportWriter(conn, import_run_id=run_id, batch_size=3) as w:
+    with engine.begin() as conn:
+        w = ImportWriter(conn, import_run_id=run_id, batch_size=3)
         for r in records:
             w.write(r)
         return w.finish()

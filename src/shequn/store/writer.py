@@ -71,7 +71,6 @@ class WriteCounts:
     membership_events_seen: int = 0
     membership_events_added: int = 0
     reactions_seen: int = 0
-    reactions_added: int = 0
     accounts_added: int = 0
     names_unmatched: int = 0
 
@@ -323,15 +322,6 @@ class ImportWriter:
         # sqlite3 takes the GIL back for every row and convoys behind the parsing thread.
         self.conn.exec_driver_sql(sql, rows)
 
-    def close(self) -> None:
-        """Release what the writer holds (nothing outlives the transaction today)."""
-
-    def __enter__(self) -> ImportWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _flush_messages(self) -> None:
         if self._messages:
             self._submit(self._msg_sql, self._messages)
@@ -375,7 +365,6 @@ class ImportWriter:
         for cid in sorted(self._touched):
             rebuild_memberships(self.conn, cid)
         self._count_added()
-        self.close()
         return self.counts
 
     def _resolve_pending(self) -> None:
