@@ -264,6 +264,16 @@ def test_progress_adds_up_to_the_file_size():
     assert sum(seen) == SINGLE.stat().st_size
 
 
+def test_minified_file_is_not_read_whole_by_the_fast_reader(monkeypatch):
+    data = _minified(SINGLE.read_text(encoding="utf-8")).encode() * 50  # one long line
+    monkeypatch.setattr(telegram_stream, "CHUNK", 1000)
+    monkeypatch.setattr(telegram_stream, "MAX_LINE", 4000)
+    stream = io.BytesIO(data)
+    with pytest.raises(telegram_stream.LayoutError):
+        list(telegram_stream.FastSplitter(stream, "x").events())
+    assert stream.tell() <= 6000 < len(data)  # gave up after MAX_LINE, not at the end
+
+
 def test_small_chunks_and_batches_change_nothing(monkeypatch):
     expected, _ = _parse(SINGLE)
     monkeypatch.setattr(telegram_stream, "CHUNK", 61)

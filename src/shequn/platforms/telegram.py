@@ -211,16 +211,16 @@ class _Chats:
                 f"{self.display}: an older export without date_unixtime; its local times "
                 f"were read in {self.ctx.tz} (set --tz to the exporting computer's zone)"
             )
-        when = _date(m.get("date"), "date")
+        return self.local(m.get("date"), "date")
+
+    def local(self, value: Any, field: str) -> datetime:
+        when = _date(value, field)
         return self.ctx.localize(when) if when.tzinfo is None else when.astimezone(UTC)
 
     def old_edited(self, m: dict[str, Any], sent_at: datetime) -> datetime | None:
         """An older export's local `edited`, which is "1970-01-01T…" when never edited."""
-        if m.get("edited") is None:
-            return None
-        when = _date(m["edited"], "edited")
-        when = self.ctx.localize(when) if when.tzinfo is None else when.astimezone(UTC)
-        return when if when > sent_at else None
+        when = None if m.get("edited") is None else self.local(m["edited"], "edited")
+        return when if when is not None and when > sent_at else None
 
     def account(self, peer: Any, name: Any) -> AccountRef | None:
         """from_id "user123" / "channel123" (or an older plain int) and the display name."""
@@ -279,12 +279,10 @@ class _Chats:
 
     def reaction_time(self, date: Any, offset: timedelta | None) -> datetime:
         """`recent[].date` is local time without an offset, and has no unixtime companion."""
-        local = _date(date, "reactions.recent.date")
-        if local.tzinfo is not None:
-            return local.astimezone(UTC)
         if offset is None:
-            return self.ctx.localize(local)
-        return local.replace(tzinfo=UTC) - offset
+            return self.local(date, "reactions.recent.date")
+        local = _date(date, "reactions.recent.date")
+        return local.astimezone(UTC) if local.tzinfo else local.replace(tzinfo=UTC) - offset
 
     def service(self, cid: str, m: dict[str, Any]) -> Iterator[MembershipEvent]:
         """The joins and departures a service message announces (see the module docstring)."""

@@ -10,11 +10,13 @@ tabs, hand-edited skeleton) raises `LayoutError`, and `ijson_events` reads the f
 
 Both produce the same events: `("chat", header, section)` when a chat's `messages` array opens
 (header = the name/type/id seen before it; section "" for a single-chat file, else "chats" or
-"left_chats"), `("batch", [message objects])` and `("error", InputError)` for a break in the
-JSON that ends the file. Memory is bounded by the batch size whatever the file size.
+"left_chats"), `("batch", [message objects], None)` and `("error", InputError, kind)`: kind
+"record" for one broken message (reading goes on), None for a break that ends the file. Memory
+is bounded by the batch size whatever the file size.
 
-Telegram Desktop writes control characters as `\\xNN`, which is not JSON; `EscapeFixer` turns
-them into `\\u00NN` on the byte stream before either reader sees it.
+Telegram Desktop writes control characters as `\\xNN`, which is not JSON. `fix_escapes` turns
+them into `\\u00NN`: FastSplitter only for a batch orjson refused (valid JSON holds none), and
+`EscapeFixer` on the whole byte stream, chunk edges included, for the ijson reader.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ CHUNK = 1 << 20
 BATCH = 1 << 16
 MAX_PENDING = 64 << 20  # a message object larger than this means the layout is not understood
 IJSON_BATCH = 2000
+MAX_LINE = 1 << 20  # skeleton lines (name, type, id, keys) are short
 
 Event = tuple[str, Any, Any]
 
@@ -145,6 +148,8 @@ class FastSplitter:
                     self._pos = i + 1
                     self.line += 1
                 return line
+            if len(self._buf) - self._pos > MAX_LINE:
+                raise LayoutError("a skeleton line longer than MAX_LINE (minified?)")
             if not self._more():
                 if self._pos >= len(self._buf):
                     return None
