@@ -37,7 +37,7 @@ people_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(people_app, name="people")
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts. 输出 JSON。")]
