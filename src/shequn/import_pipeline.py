@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from shequn.errors import InputError, ShequnError
 from shequn.model.records import Community, Message
 from shequn.platforms.base import ParseContext, Source, get_parser
-from shequn.store.writer import ImportWriter, encode_message
+from shequn.store.writer import ImportWriter, encode_message, saw, sender_fields
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -81,15 +81,9 @@ def _produce(
             if s is not None:
                 if s.platform_id not in seen:
                     seen.add(s.platform_id)
-                    senders[s.platform_id] = (
-                        s.platform_id,
-                        s.name,
-                        s.username,
-                        s.is_bot,
-                        s.by_name,
-                    )
+                    senders[s.platform_id] = sender_fields(s)
                 if s.name:
-                    _saw(names, (enc[0], s.platform_id, s.name), enc[2][1])
+                    saw(names, (enc[0], s.platform_id, s.name), enc[2][1])
             if len(messages) >= BATCH:
                 put(("batch", messages, senders, others, read[0]))
                 messages, senders, others, read[0] = [], {}, [], 0
@@ -102,16 +96,6 @@ def _produce(
     finally:
         out.close()
         out.join_thread()  # all that was put is sent before the process ends
-
-
-def _saw(names: dict[tuple[str, str, str], list[Any]], key: tuple[str, str, str], at: Any) -> None:
-    seen = names.get(key)
-    if seen is None:
-        names[key] = [at, at]
-    elif at < seen[0]:
-        seen[0] = at
-    elif at > seen[1]:
-        seen[1] = at
 
 
 def _next(batches: Any, proc: Any) -> Any:

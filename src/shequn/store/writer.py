@@ -188,17 +188,13 @@ class ImportWriter:
         self.counts.communities += 1
 
     def _message(self, m: Message) -> None:
-        group, _, tail = encode_message(m, sqlite=self.dialect == "sqlite", run_id=self.run_id)
-        cid, platform = self._community_of(group)
-        acc = None
-        if m.sender is not None:
-            acc = self.account_id(platform, m.sender)
-            if m.sender.name:
-                self._saw_name(acc, m.sender.name, tail[1])
-        self.counts.messages_seen += 1
-        self._messages.append((cid, acc, *tail))
-        if len(self._messages) >= self.batch_size:
-            self._flush_messages()
+        sqlite = self.dialect == "sqlite"
+        enc = encode_message(m, sqlite=sqlite, run_id=self.run_id)
+        s = m.sender
+        self.add_batch([enc], {} if s is None else {s.platform_id: sender_fields(s)})
+        if s is not None and s.name:
+            platform = self._communities[m.community_id][1]
+            self._saw_name(self._accounts[(platform, s.platform_id)], s.name, enc[2][1])
 
     def add_batch(self, items: list[EncodedMessage], senders: dict[str, tuple[Any, ...]]) -> None:
         """The fast path: messages encoded by `encode_message` in the parsing process.
@@ -307,14 +303,7 @@ class ImportWriter:
         )
 
     def _saw_name(self, acc: int, name: str, at: Any) -> None:
-        # `at` is the store's time parameter (SQLite text or datetime): both order correctly
-        seen = self._names.get((acc, name))
-        if seen is None:
-            self._names[(acc, name)] = [at, at]
-        elif at < seen[0]:
-            seen[0] = at
-        elif at > seen[1]:
-            seen[1] = at
+        saw(self._names, (acc, name), at)
 
     # -- flushing -------------------------------------------------------------------------
     def _submit(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
@@ -438,6 +427,25 @@ def _dialect_insert(dialect: str, table: Any) -> Any:
 # row tail). The tail is the message's row after community_id and account_id, in _MESSAGE_COLS
 # order, so that the writer only has to put the two store ids in front of it.
 EncodedMessage = tuple[str, str | None, tuple[Any, ...]]
+
+
+def sender_fields(ref: AccountRef) -> tuple[Any, ...]:
+    """An AccountRef as plain values (AccountRef(*fields) rebuilds it)."""
+    return (ref.platform_id, ref.name, ref.username, ref.is_bot, ref.by_name)
+
+
+def saw(names: dict[Any, list[Any]], key: Any, at: Any) -> None:
+    """Widen the [first, last] seen span of `key` to include `at`.
+
+    `at` is the store's time parameter (SQLite text or datetime): both order correctly.
+    """
+    seen = names.get(key)
+    if seen is None:
+        names[key] = [at, at]
+    elif at < seen[0]:
+        seen[0] = at
+    elif at > seen[1]:
+        seen[1] = at
 
 
 def encode_message(m: Message, *, sqlite: bool, run_id: int | None) -> EncodedMessage:
