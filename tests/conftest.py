@@ -100,3 +100,15 @@ def engine(request, tmp_path):
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh, migrated SQLite store to fill by hand (analytics tests; see analytics_builder)."""
+    from analytics_builder import StoreBuilder
+    from shequn.store.db import make_engine, upgrade
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(eng)
+    yield StoreBuilder(eng)
+    eng.dispose()

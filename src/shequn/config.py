@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         default=True,
         description="Parse in a second process while storing, so an import uses two cores.",
     )
+    timezone: str = Field(
+        default="",
+        description="Zone (Area/City) for groups whose own zone is not set; empty: this machine's.",
+    )
     log_level: str = Field(default="WARNING", description="Logging level of the CLI.")
 
     def resolved_database_url(self) -> str:

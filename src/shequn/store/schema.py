@@ -210,3 +210,28 @@ search_state = Table(
     Column("name", String(64), primary_key=True),
     Column("last_message_id", BigInteger, nullable=False, default=0),
 )
+
+# The operator's own product data per person (R2, R4), from `shequn import-attributes`.
+product_attribute = Table(
+    "product_attribute",
+    metadata,
+    Column("person_id", Id, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True),
+    Column("usage_frequency", Float),  # uses per week, as the operator counts them
+    Column("usage_minutes", Float),  # minutes of use per week
+    Column("payments", Float),  # amount paid, in the operator's currency
+    Column("orders", Integer),  # number of orders
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("source", Text),
+)
+
+# Fixed discussion times of a group (R14), in the group's own zone.
+discussion_window = Table(
+    "discussion_window",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("community.id", ondelete="CASCADE"), nullable=False),
+    Column("weekdays", String(32), nullable=False),  # "0,1,2,3,4": Monday is 0
+    Column("start_minute", Integer, nullable=False),  # minutes after local midnight
+    Column("end_minute", Integer, nullable=False),
+    UniqueConstraint("community_id", "weekdays", "start_minute"),
+)
