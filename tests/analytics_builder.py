@@ -1,5 +1,5 @@
 """Hand-built stores for the analytics tests, and running metrics on them (the `store` fixture
-in conftest.py gives a fresh one).
+in tests/conftest.py gives a fresh one).
 
 `StoreBuilder` writes groups, people, memberships and messages straight into a fresh store (SQLite
 by default; the `pg_store` fixture gives PostgreSQL), so each test states exactly the situation

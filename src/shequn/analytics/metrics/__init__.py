@@ -1,3 +1,3 @@
 """The metric declarations; importing this package registers every metric."""
 
-from shequn.analytics.metrics import groups  # noqa: F401
+from shequn.analytics.metrics import core, followup, groups, members, program  # noqa: F401

@@ -1,0 +1,1 @@
+"""core metrics: being written."""
