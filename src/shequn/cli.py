@@ -448,5 +448,9 @@ def db_cmd(as_json: JsonOpt = False) -> None:
         console.print(engine.url.render_as_string(hide_password=True))
 
 
+from shequn import cli_analytics  # noqa: E402  (registers on `app`, which it needs defined)
+
+cli_analytics.register(app)
+
 if __name__ == "__main__":  # pragma: no cover
     run()

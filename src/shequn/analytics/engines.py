@@ -240,6 +240,9 @@ class PostgresEngine(_ComputedEngine):
     name = "postgres"
 
     def __init__(self, store: Engine, *, default_tz: str) -> None:
+        from shequn.analytics import pg_compat
+
+        pg_compat.apply()
         self.store = store
         self._dbapi = store.raw_connection()
         self.con = ibis.postgres.from_connection(self._dbapi.driver_connection)
@@ -280,12 +283,12 @@ class SparkEngine(_ComputedEngine):
         *,
         default_tz: str,
         session: Any = None,
-        parquet_dir: Path | None = None,
+        parquet_dir: Path | str | None = None,
     ) -> None:
         self.session = session or local_spark_session()
         self.con = ibis.pyspark.connect(self.session)
         if parquet_dir is not None:
-            tables = {n: _read_parquet(parquet_dir, n) for n in SCHEMAS}
+            tables = {n: _read_parquet(Path(parquet_dir), n) for n in SCHEMAS}
             community = tables["community"]
         else:
             assert store is not None
@@ -299,7 +302,9 @@ class SparkEngine(_ComputedEngine):
         self._finish(self._raw.pop("message"))
 
     def _put(self, name: str, data: pa.Table) -> ir.Table:
-        frame = self.session.createDataFrame(data.to_pandas(), schema=_spark_schema(data.schema))
+        # Spark 4 takes an Arrow table as it is: nullable integers stay integers (via pandas they
+        # would turn into NaN floats)
+        frame = self.session.createDataFrame(data, schema=_spark_schema(data.schema))
         frame.createOrReplaceTempView(f"shequn_{name}")
         return self.con.table(f"shequn_{name}")
 
@@ -332,6 +337,7 @@ def local_spark_session() -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "2g")
         .getOrCreate()
     )

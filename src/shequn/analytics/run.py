@@ -21,7 +21,7 @@ from shequn.analytics.engines import AnalyticsEngine, DuckDBEngine, PostgresEngi
 from shequn.analytics.registry import Metric, all_metrics, get_metric
 from shequn.analytics.zones import day_number
 from shequn.config import get_settings
-from shequn.errors import InputError
+from shequn.errors import InputError, NotFound
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "duckdb", "postgres", "spark")
@@ -122,3 +122,46 @@ def run_metric(
 def run_all(base: Base, engine: AnalyticsEngine, *, lang: str = "en") -> dict[str, Result]:
     """Every registered metric with its defaults."""
     return {m.name: run_metric(m, base, engine, lang=lang) for m in all_metrics()}
+
+
+def resolve_groups(store: Engine, refs: Iterable[str]) -> list[int] | None:
+    """Store ids of the groups named by id, platform id or name; None when none are named."""
+    from sqlalchemy import or_, select
+
+    from shequn.store import schema as t
+
+    refs = list(refs)
+    if not refs:
+        return None
+    ids: list[int] = []
+    with store.connect() as conn:
+        for ref in refs:
+            c = t.community.c
+            cond = or_(c.name == ref, c.platform_id == ref)
+            if ref.isdigit():
+                cond = or_(cond, c.id == int(ref))
+            found = [r.id for r in conn.execute(select(c.id).where(cond))]
+            if not found:
+                raise NotFound(f"no group {ref!r} (see `shequn groups`)")
+            ids.extend(found)
+    return sorted(set(ids))
+
+
+def compute_metric(
+    store: Engine,
+    name: str,
+    *,
+    groups: Iterable[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+    params: Mapping[str, Any] | None = None,
+    engine_kind: str = "auto",
+    lang: str = "en",
+) -> Result:
+    """One metric for the CLI and API: open the engine, build the period, run, filter groups."""
+    metric = get_metric(name)
+    metric.resolve_params(params)  # a bad parameter fails before any work
+    community_ids = resolve_groups(store, groups)
+    engine = open_engine(store, engine_kind)
+    base = make_base(engine, since=since, until=until)
+    return run_metric(metric, base, engine, params=params, lang=lang, community_ids=community_ids)
