@@ -1,0 +1,1 @@
+"""Conversation intelligence: questions, feedback, off-topic, theme, rituals (issue 4)."""
