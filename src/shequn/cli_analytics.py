@@ -207,10 +207,128 @@ def analytics_export_cmd(
         console.print(f"{name}: {path}")
 
 
+def report_cmd(
+    groups: GroupsArg = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, html or json. 输出格式。")] = "table",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write to this file (html default: report.html). 输出文件。"),
+    ] = None,
+    engine: EngineOpt = "auto",
+    lang: LangOpt = "zh",
+) -> None:
+    """Report for all or some groups: charts, cohorts, tiers, follow-up and prune lists.
+    社群报告。"""
+    from shequn.analytics import report
+    from shequn.analytics.run import make_base, open_engine, resolve_groups
+
+    if fmt not in ("table", "html", "json"):
+        raise InputError(f"unknown format {fmt!r} (table, html or json)", field="--format")
+    if lang not in ("zh", "en"):
+        raise InputError(f"unknown language {lang!r} (zh or en)", field="--lang")
+    store = _store()
+    community_ids = resolve_groups(store, groups or [])
+    eng = open_engine(store, engine)
+    base = make_base(eng, since=_day(since, "--since"), until=_day(until, "--until"))
+    built = report.build_report(base, eng, community_ids=community_ids, lang=lang)
+    if fmt == "table":
+        report.render_tables(built, console if console.is_terminal else Console(width=160))
+        return
+    if fmt == "json":
+        from shequn.cli import _print_json as print_json
+
+        if out is None:
+            print_json(report.render_json(built))
+            return
+        import orjson
+
+        out.write_bytes(orjson.dumps(report.render_json(built), option=orjson.OPT_INDENT_2))
+    else:
+        out = out or Path("report.html")
+        out.write_text(report.render_html(built), encoding="utf-8")
+    console.print(f"report written to / 报告已写入 {out}")
+
+
+def import_attributes_cmd(
+    path: Annotated[Path, typer.Argument(help="CSV of product data per member. 产品数据 CSV。")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import the operator's product data per member (docs/attributes.md). 导入产品数据。"""
+    from shequn.analytics.attributes import import_attributes
+
+    result = import_attributes(_store(), path)
+    if as_json:
+        _print_json(result.__dict__)
+        return
+    console.print(
+        f"{result.rows} rows: {result.inserted} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged / 共 {result.rows} 行：新增 {result.inserted}，"
+        f"更新 {result.updated}，未变 {result.unchanged}"
+    )
+    if result.ignored_columns:
+        console.print(f"ignored columns / 忽略的列: {', '.join(result.ignored_columns)}")
+
+
+def _one_group(store: Any, ref: str) -> int:
+    from shequn.analytics.run import resolve_groups
+    from shequn.errors import Conflict
+
+    ids = resolve_groups(store, [ref]) or []
+    if len(ids) != 1:
+        raise Conflict(f"{ref!r} names {len(ids)} groups; use the id (see `shequn groups`)")
+    return ids[0]
+
+
+@windows_app.command("set")
+def windows_set_cmd(
+    group: Annotated[str, typer.Argument(help="Group name, platform id or id. 群。")],
+    spec: Annotated[
+        str,
+        typer.Argument(
+            help='e.g. "Mon-Fri 19:20-20:00" or "周一至周五 19:20-20:00"; "none" clears.'
+        ),
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a group's discussion windows, in its own zone. 设置讨论时段。"""
+    from shequn.analytics.windows import set_windows
+
+    store = _store()
+    windows = set_windows(store, _one_group(store, group), spec)
+    _show_windows(windows, as_json)
+
+
+@windows_app.command("list")
+def windows_list_cmd(
+    group: Annotated[str | None, typer.Argument(help="Group (default: all). 群。")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Discussion windows of one or every group. 查看讨论时段。"""
+    from shequn.analytics.windows import list_windows
+
+    store = _store()
+    _show_windows(list_windows(store, _one_group(store, group) if group else None), as_json)
+
+
+def _show_windows(windows: list[Any], as_json: bool) -> None:
+    if as_json:
+        _print_json([{**w.__dict__, "text": w.describe("en")} for w in windows])
+        return
+    if not windows:
+        console.print("no discussion windows / 未设置讨论时段")
+    for w in windows:
+        console.print(f"group {w.community_id}: {w.describe('en')} / {w.describe('zh')}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the analytics commands to the main app."""
     app.command("metrics")(metrics_cmd)
     app.command("metric")(metric_cmd)
+    app.command("report")(report_cmd)
+    app.command("import-attributes")(import_attributes_cmd)
+    app.add_typer(windows_app, name="windows")
     analytics_app = typer.Typer(
         help="The analytics cache and exports. 分析缓存与导出。", no_args_is_help=True
     )

@@ -24,8 +24,8 @@ import ibis.expr.types as ir
 from shequn.analytics.features import day_of, local_epoch, member_day
 
 # What each engine provides, by name. `message_f` is `features.message_features` of the store's
-# messages; `member_day_all` (optional) is `features.member_day` of it, kept by engines that
-# cache it incrementally.
+# messages with `features.reply_targets` (reply_account_id); `member_day_all` (optional) is
+# `features.member_day` of it, kept by engines that cache it incrementally.
 RAW_TABLES = (
     "message_f",
     "account",
@@ -93,18 +93,7 @@ class Base:
             week=((m.day + 3) // 7).cast("int64"),
             is_ugc=~is_bot & ~is_operator & m.account_id.notnull() & (m.kind != "system"),
         )
-        return self._with_reply_target(m)
-
-    def _with_reply_target(self, m: ir.Table) -> ir.Table:
-        # Replies point at a platform message id in the same group, maybe outside the period.
-        f = self.raw["message_f"]
-        targets = f.select(
-            t_community="community_id", t_msg="platform_msg_id", reply_account_id="account_id"
-        )
-        j = m.left_join(
-            targets, [m.community_id == targets.t_community, m.reply_to == targets.t_msg]
-        )
-        return j.drop("t_community", "t_msg")
+        return m
 
     @cached_property
     def member_day(self) -> ir.Table:

@@ -22,7 +22,7 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from shequn.analytics import zones
-from shequn.analytics.features import member_day, message_features
+from shequn.analytics.features import member_day, message_features, reply_targets
 from shequn.analytics.store_read import SCHEMAS, Snapshot, read_tables
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ SMALL_TABLES = (
     "discussion_window",
 )
 CHUNK = 500_000  # messages read per step on the first load: bounds memory
+# Bump when features.message_features / member_day change columns or meaning: caches rebuild.
+CACHE_LAYOUT = "layout-2"
 
 
 class AnalyticsEngine(Protocol):
@@ -117,7 +119,8 @@ class DuckDBEngine:
         zone = _zone_table(community)
         self.con.create_table("zone", zone, overwrite=True)
         stats.phases["small_tables"] = time.perf_counter() - t0
-        signature = ",".join(
+        # What the cached rows depend on: each group's zone, and the cache's own layout.
+        signature = CACHE_LAYOUT + ";" + ",".join(
             f"{i}={z}"
             for i, z in zip(
                 community.column("id").to_pylist(),
@@ -143,7 +146,7 @@ class DuckDBEngine:
             "message_new", pa.Table.from_pylist([], schema=SCHEMAS["message"]), overwrite=True
         )
         feats = message_features(empty, self.con.table("community"), self.con.table("zone"))
-        self.con.create_table("message_f", feats, overwrite=True)
+        self.con.create_table("message_f", reply_targets(feats), overwrite=True)
         self.con.create_table("member_day_all", member_day(feats), overwrite=True)
 
     def _load_messages(self, snap: Snapshot, last_id: int, stats: RefreshStats) -> int:
@@ -151,16 +154,30 @@ class DuckDBEngine:
         t0 = time.perf_counter()
         for batch in snap.messages(CHUNK):
             stats.phases["read"] = stats.phases.get("read", 0.0) + time.perf_counter() - t0
+            if batch.num_rows == 0:
+                continue
             t0 = time.perf_counter()
             new = self.con.create_table("message_new", batch, overwrite=True)
-            self.con.insert("message_f", message_features(new, community, zone))
+            feats = message_features(new, community, zone)
+            self.con.insert("message_f", feats.mutate(reply_account_id=ibis.null("int64")))
             stats.new_messages += batch.num_rows
             last_id = int(batch.column("id")[-1].as_py())
             del batch
+            self._resolve_replies()
             stats.days_recomputed += self._refresh_member_day()
             stats.phases["compute"] = stats.phases.get("compute", 0.0) + time.perf_counter() - t0
             t0 = time.perf_counter()
         return last_id
+
+    def _resolve_replies(self) -> None:
+        # features.reply_targets in SQL, only for replies not resolved yet: the new ones, and
+        # older ones whose target message arrived later (overlapping exports, any order).
+        self.con.raw_sql(
+            "UPDATE message_f SET reply_account_id = t.account_id FROM message_f t "
+            "WHERE message_f.reply_to IS NOT NULL AND message_f.reply_account_id IS NULL "
+            "AND t.account_id IS NOT NULL AND t.community_id = message_f.community_id "
+            "AND t.platform_msg_id = message_f.reply_to"
+        )
 
     def _refresh_member_day(self) -> int:
         # The (group, day) pairs the new messages touch are recomputed from all their messages.
@@ -214,6 +231,7 @@ class _ComputedEngine:
 
     def _finish(self, message: ir.Table) -> None:
         feats = message_features(message, self._raw["community"], self._raw["zone"])
+        feats = reply_targets(feats)
         self._raw["message_f"] = feats
         lo_hi = self.con.to_pyarrow(feats.aggregate(lo=feats.day.min(), hi=feats.day.max()))
         lo, hi = lo_hi.column("lo")[0].as_py(), lo_hi.column("hi")[0].as_py()
@@ -245,6 +263,12 @@ class PostgresEngine(_ComputedEngine):
         pg_compat.apply()
         self.store = store
         self._dbapi = store.raw_connection()
+        cur = self._dbapi.cursor()
+        # The planner's estimates for literal tables set off JIT compilation costing ~25 s per
+        # metric on small stores (measured); the queries run in milliseconds without it.
+        cur.execute("SET jit = off")
+        cur.close()
+        self._dbapi.commit()
         self.con = ibis.postgres.from_connection(self._dbapi.driver_connection)
         community = community_table(read_tables(store, ["community"])["community"], default_tz)
         self._raw = {"community": self._put("community", community)}

@@ -75,6 +75,23 @@ def message_features(message: ir.Table, community: ir.Table, zone: ir.Table) -> 
     )
 
 
+def reply_targets(features: ir.Table) -> ir.Table:
+    """`features` with reply_account_id: the author of the message it replies to.
+
+    Replies point at a platform message id in the same group (maybe outside any report period).
+    The DuckDB cache stores this column and fills it for new rows (and rows whose target arrived
+    later) with the same rule in SQL; see `DuckDBEngine._resolve_replies`.
+    """
+    targets = features.select(
+        t_community="community_id", t_msg="platform_msg_id", reply_account_id="account_id"
+    )
+    j = features.left_join(
+        targets,
+        [features.community_id == targets.t_community, features.reply_to == targets.t_msg],
+    )
+    return j.drop("t_community", "t_msg")
+
+
 def member_day(features: ir.Table) -> ir.Table:
     """Activity per (group, account, local day): the fact table most metrics start from."""
     f = features.filter(features.account_id.notnull())

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from shequn.errors import ShequnError
 
@@ -96,6 +96,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
+IN_PROCESS_ROWS = 100_000  # fewer new messages than this are read without a child process
 _INT_NULL = -(2**62)
 _STR_NULL = "\u2400NULL\u2400"  # stands for NULL while ADBC reads (see the module docstring)
 _REAL = {"sqlite": "REAL", "postgresql": "DOUBLE PRECISION"}
@@ -171,12 +172,13 @@ class Snapshot:
         if after_id is not None:
             where = f"WHERE id > {int(after_id)} ORDER BY id"
             self._queries["message"] = _select("message", dialect, where)
+        self._after_id = after_id
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._files: dict[str, Path] = {}
         self.tables: dict[str, pa.Table] = {}
 
     def __enter__(self) -> Snapshot:
-        if _sqlite_file(self.engine):
+        if _sqlite_file(self.engine) and self._large():
             self._tmp = tempfile.TemporaryDirectory(prefix="shequn-read-")
             path = str(self.engine.url.database)
             self._files = _read_sqlite_in_child(path, self._queries, Path(self._tmp.name))
@@ -185,10 +187,22 @@ class Snapshot:
                     table = pa.ipc.open_file(self._files[name]).read_all()
                     self.tables[name] = _restore(name, table)
         else:
-            for name, sql in self._queries.items():
-                if name != "message":
-                    self.tables[name] = _restore(name, _read_sqlalchemy(self.engine, sql))
+            with self.engine.connect() as conn:  # one read transaction for every table
+                for name, sql in self._queries.items():
+                    self.tables[name] = _restore(name, _read_sqlalchemy(conn, sql))
         return self
+
+    def _large(self) -> bool:
+        # Starting a child process costs about a second; a few new messages are read here, in
+        # one transaction of the store's own SQLite, just as consistent.
+        if "message" not in self._queries:
+            return False
+        after = self._after_id or 0
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                text("SELECT count(*) FROM message WHERE id > :a"), {"a": after}
+            ).scalar_one()
+        return int(count) > IN_PROCESS_ROWS
 
     def __exit__(self, *exc: object) -> None:
         if self._tmp is not None:
@@ -199,7 +213,7 @@ class Snapshot:
         if "message" not in self._queries:
             return
         if not self._files:
-            yield _restore("message", _read_sqlalchemy(self.engine, self._queries["message"]))
+            yield self.tables["message"]
             return
         with pa.memory_map(str(self._files["message"])) as source:
             reader = pa.ipc.open_file(source)
@@ -237,13 +251,12 @@ def _sqlite_file(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
 
 
-def _read_sqlalchemy(engine: Engine, sql: str) -> pa.Table:
-    with engine.connect() as conn:
-        # psycopg takes % as a placeholder mark; SQLite's strftime('%s') must stay as it is
-        escaped = sql if engine.dialect.name == "sqlite" else sql.replace("%", "%%")
-        result = conn.execute(text(escaped))
-        rows = result.fetchall()
-        names = list(result.keys())
+def _read_sqlalchemy(conn: Connection, sql: str) -> pa.Table:
+    # psycopg takes % as a placeholder mark; SQLite's strftime('%s') must stay as it is
+    escaped = sql if conn.dialect.name == "sqlite" else sql.replace("%", "%%")
+    result = conn.execute(text(escaped))
+    rows = result.fetchall()
+    names = list(result.keys())
     columns: dict[str, Any] = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     return pa.table(columns) if rows else pa.table({n: pa.array([]) for n in names})
 
