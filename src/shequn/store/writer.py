@@ -122,6 +122,7 @@ class ImportWriter:
         self._names: dict[tuple[int, str], list[Any]] = {}
         self._sender_info: dict[str, tuple[Any, ...]] = {}
         self._messages: list[tuple[Any, ...]] = []
+        self._messages_added = 0  # rows the inserts reported (SQLite counts them exactly)
         self._reactions: list[tuple[Any, ...]] = []
         self._events: list[tuple[Any, ...]] = []
         self._pending: list[_Pending] = []
@@ -301,16 +302,17 @@ class ImportWriter:
         saw(self._names, (acc, name), at)
 
     # -- flushing -------------------------------------------------------------------------
-    def _submit(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def _submit(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
         # Synchronous on purpose: a writer thread was tried and made imports 2-3x slower, as
         # sqlite3 takes the GIL back for every row and convoys behind the parsing thread.
-        self.conn.exec_driver_sql(sql, rows)
+        return self.conn.exec_driver_sql(sql, rows).rowcount
 
     def _flush_messages(self) -> None:
         # Each run of rows of one form goes in through its statement, so that messages keep
         # their file order in ids (neighbours in one minute are told apart by id).
         for n, run in groupby(self._messages, len):
-            self._submit(self._plain_msg_sql if n == PLAIN_ROW_LEN else self._msg_sql, list(run))
+            sql = self._plain_msg_sql if n == PLAIN_ROW_LEN else self._msg_sql
+            self._messages_added += self._submit(sql, list(run))
         self._messages = []
 
     def _flush_reactions(self) -> None:
@@ -341,8 +343,11 @@ class ImportWriter:
         """Flush everything, resolve names, rebuild memberships, count what was added."""
         self._flush_messages()
         if self._deferred:
+            # the parsing process is done by now: SQLite may sort on the free cores
+            self.conn.exec_driver_sql("PRAGMA threads=4")
             for ix in _DEFERRABLE:
                 ix.create(self.conn)
+            self.conn.exec_driver_sql("PRAGMA threads=0")
             self._deferred = False
         self._flush_reactions()
         self._flush_names()
@@ -382,10 +387,12 @@ class ImportWriter:
     def _count_added(self) -> None:
         if self.run_id is None:
             return
-        for table, attr in (
-            (t.message, "messages_added"),
-            (t.membership_event, "membership_events_added"),
-        ):
+        tables = [(t.membership_event, "membership_events_added")]
+        if self.dialect == "sqlite":  # no scan of the whole table for the count
+            self.counts.messages_added = self._messages_added
+        else:
+            tables.append((t.message, "messages_added"))
+        for table, attr in tables:
             n = self.conn.execute(
                 select(func.count()).select_from(table).where(table.c.import_run_id == self.run_id)
             ).scalar_one()
