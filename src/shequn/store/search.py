@@ -38,18 +38,33 @@ def _jieba() -> Any:
     return jieba
 
 
+# Chat repeats its short phrases (收到, 好的, 谢谢分享, check-in templates): their words are
+# kept, bounded, so that jieba, nearly all of the cost of indexing, runs once per phrase. Long
+# runs seldom repeat and are not kept.
+SHORT_RUN = 16
+
+
+def _cut(run: str) -> tuple[str, ...]:
+    return tuple(w for w in _jieba().cut_for_search(run) if w.strip())
+
+
+@lru_cache(maxsize=1 << 16)
+def _cut_short(run: str) -> tuple[str, ...]:
+    return _cut(run)
+
+
 def segment(text_: str) -> list[str]:
     """Search tokens of a text: jieba words for Chinese runs, lower-cased words otherwise."""
     if not text_:
         return []
     if not _HAS_CJK.search(text_):
         return _WORD.findall(text_.lower())
-    cut = _jieba().cut_for_search
     tokens: list[str] = []
     pos = 0
     for m in _CJK.finditer(text_):
         tokens.extend(_WORD.findall(text_[pos : m.start()].lower()))
-        tokens.extend(w for w in cut(m.group(0)) if w.strip())
+        run = m.group(0)
+        tokens.extend(_cut_short(run) if len(run) <= SHORT_RUN else _cut(run))
         pos = m.end()
     tokens.extend(_WORD.findall(text_[pos:].lower()))
     return tokens
