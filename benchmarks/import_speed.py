@@ -1,7 +1,7 @@
 """Import speed: a generated 1,000,000-message WhatsApp .txt and Telegram Desktop JSON, each
-imported into a fresh SQLite store (parse and store together), in a child process so that its
-peak memory is measured alone. Prints `name: value unit` lines, then checks every message's text
-came back exactly.
+imported into a fresh SQLite store as `shequn import` does it (parse, store and build the search
+index), in a child process so that its peak memory is measured alone. Prints `name: value unit`
+lines, then checks every message's text came back exactly.
 
     python benchmarks/import_speed.py [--messages 1000000] [--keep DIR]
 """
@@ -120,18 +120,12 @@ from shequn.store.db import make_engine, upgrade
 from shequn.importing import import_path
 engine = make_engine(sys.argv[1]); upgrade(engine)
 t0 = time.perf_counter()
-report = import_path(engine, sys.argv[2], fmt=sys.argv[3], tz=sys.argv[4], index=False)
+report = import_path(engine, sys.argv[2], fmt=sys.argv[3], tz=sys.argv[4])
 elapsed = time.perf_counter() - t0
-peak_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-peak_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-t1 = time.perf_counter()
-from shequn.store.search import index_pending
-indexed = index_pending(engine)
-index_s = time.perf_counter() - t1
 print(json.dumps({"seconds": elapsed, "added": report.counts["messages_added"],
-                  "peak_kb": peak_import, "worker_peak_kb": peak_worker,
-                  "peak_with_index_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "indexed": indexed, "index_s": index_s}))
+                  "index_s": report.index_s, "indexed": report.indexed,
+                  "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "worker_peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
 """
 
 
@@ -185,19 +179,25 @@ def main() -> None:
         for p in db.parent.glob(db.name + "*"):
             p.unlink()
         out = run_one(fmt, path, db, n)
-        rate = out["added"] / out["seconds"]
+        # The rate is what a user waits for: `shequn import` builds the search index before it
+        # returns, so that phase counts; it is also shown on its own.
+        secs, index_s = out["seconds"], out["index_s"]
         print(
-            f"{fmt}_import_rate: {rate:,.0f} messages/s "
-            f"({out['added']:,} messages in {out['seconds']:.1f} s, parse and store)"
+            f"{fmt}_import_rate: {out['added'] / secs:,.0f} messages/s "
+            f"({out['added']:,} messages in {secs:.1f} s: parse, store and search index)"
+        )
+        print(
+            f"{fmt}_store_rate: {out['added'] / (secs - index_s):,.0f} messages/s "
+            f"(parse and store alone, {secs - index_s:.1f} s)"
+        )
+        print(
+            f"{fmt}_search_index_rate: {out['indexed'] / index_s:,.0f} messages/s "
+            f"(jieba segmentation + FTS5 alone, {index_s:.1f} s)"
         )
         print(
             f"{fmt}_import_peak_memory: {out['peak_kb'] / 1024:.0f} MB "
-            f"(storing process; parsing worker {out['worker_peak_kb'] / 1024:.0f} MB)"
-        )
-        print(f"{fmt}_peak_memory_with_search_index: {out['peak_with_index_kb'] / 1024:.0f} MB")
-        print(
-            f"{fmt}_search_index_rate: {out['indexed'] / out['index_s']:,.0f} messages/s "
-            f"(jieba segmentation + FTS5, after import)"
+            f"(storing process, search index included; parsing worker "
+            f"{out['worker_peak_kb'] / 1024:.0f} MB)"
         )
         print(f"{fmt}_texts_altered: {check_texts(db, n)} of {n:,}")
     if args.keep is None:

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from shequn.errors import InputError, ShequnError
 from shequn.model.records import Community, Message
 from shequn.platforms.base import ParseContext, Source, get_parser
-from shequn.store.writer import ImportWriter, encode_message, saw, sender_fields
+from shequn.store.message_rows import encode_message, saw, sender_fields
+from shequn.store.writer import ImportWriter
 
 log = logging.getLogger(__name__)
 BATCH = 2000

@@ -43,6 +43,7 @@ class ImportReport:
     duration_s: float = 0.0
     already_imported: bool = False
     indexed: int = 0
+    index_s: float = 0.0  # of duration_s, the search-index phase after the import committed
 
 
 def resolve_timezone(name: str | None) -> tuple[tzinfo, str, bool]:
@@ -176,7 +177,9 @@ def _import(
         raise
     counts["skipped"] = len(ctx.skipped)
     warnings.extend(ctx.warnings)
+    index_started = time.perf_counter()
     indexed = index_pending(engine) if index else 0
+    index_s = time.perf_counter() - index_started
     duration = _end_run(engine, run_id, "ok", started, counts)
     return ImportReport(
         run_id=run_id,
@@ -190,6 +193,7 @@ def _import(
         warnings=warnings,
         duration_s=duration,
         indexed=indexed,
+        index_s=index_s,
     )
 
 

@@ -81,6 +81,20 @@ def test_index_is_incremental(engine):
     assert _fill(engine, gid="g3", texts=[("u1", "第二批消息")]) == 1
 
 
+def test_worker_processes_index_the_same_as_one_process(engine):
+    texts = [(("u1", "u2", "u3")[i % 3], f"{body} {i}") for i, (_, body) in enumerate(TEXTS * 5)]
+    with engine.begin() as conn:
+        w = ImportWriter(conn, import_run_id=None)
+        w.write(Community(platform="wechat", platform_id="g4", name="并行"))
+        for i, (who, body) in enumerate(texts):
+            w.write(Message("g4", f"g4-{i}", T0 + timedelta(minutes=i), AccountRef(who), body))
+        w.finish()
+    assert index_pending(engine, batch=4, workers=2) == len(texts)
+    assert index_pending(engine, workers=2) == 0
+    found = search(engine, "运营", limit=100, context=0)
+    assert sorted(h.text for h in found) == sorted(b for _, b in texts if "运营" in b)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.text(min_size=1, max_size=40))
 def test_segment_never_crashes_and_tokens_come_from_the_text(s):

@@ -9,8 +9,9 @@ The index advances from the highest message id it has seen, so it never redoes w
 from __future__ import annotations
 
 import logging
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, Engine, func, select, text
 
 from shequn.store import schema as t
+from shequn.store.search_workers import segment_in_workers
 
 log = logging.getLogger(__name__)
 
@@ -36,44 +38,110 @@ def _jieba() -> Any:
     return jieba
 
 
+# Chat repeats its short phrases (收到, 好的, 谢谢分享, check-in templates): their words are
+# kept, bounded, so that jieba, nearly all of the cost of indexing, runs once per phrase. Long
+# runs seldom repeat and are not kept.
+SHORT_RUN = 16
+
+
+def _cut(run: str) -> tuple[str, ...]:
+    return tuple(w for w in _jieba().cut_for_search(run) if w.strip())
+
+
+@lru_cache(maxsize=1 << 16)
+def _cut_short(run: str) -> tuple[str, ...]:
+    return _cut(run)
+
+
 def segment(text_: str) -> list[str]:
     """Search tokens of a text: jieba words for Chinese runs, lower-cased words otherwise."""
     if not text_:
         return []
     if not _HAS_CJK.search(text_):
         return _WORD.findall(text_.lower())
-    cut = _jieba().cut_for_search
     tokens: list[str] = []
     pos = 0
     for m in _CJK.finditer(text_):
         tokens.extend(_WORD.findall(text_[pos : m.start()].lower()))
-        tokens.extend(w for w in cut(m.group(0)) if w.strip())
+        run = m.group(0)
+        tokens.extend(_cut_short(run) if len(run) <= SHORT_RUN else _cut(run))
         pos = m.end()
     tokens.extend(_WORD.findall(text_[pos:].lower()))
     return tokens
 
 
+PARALLEL_FROM = 50_000  # pending messages; fewer are done here, sooner than processes start
+
+
 def index_pending(
-    engine: Engine, *, batch: int = 20000, progress: Callable[[int], None] | None = None
+    engine: Engine,
+    *,
+    batch: int = 20000,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> int:
-    """Add every message not yet in the search index; returns how many were added."""
-    total = 0
+    """Add every message not yet in the search index; returns how many were added.
+
+    Each batch commits on its own with the highest id it covers, so a stopped run resumes
+    where it stopped. A large backlog (after a big import) is segmented by `workers`
+    processes (default: one per core) while this one writes the index: jieba is nearly all
+    of the cost and holds the GIL, so a thread would not help.
+    """
+    with engine.connect() as conn:
+        last = _last_indexed(conn)
+        pending = conn.execute(
+            select(func.count()).select_from(t.message).where(t.message.c.id > last)
+        ).scalar_one()
+    if workers is None:
+        workers = (os.cpu_count() or 1) if pending >= PARALLEL_FROM else 0
+    batches = _unindexed(engine, last, batch)
+    if workers < 2:
+        return _write_index(
+            engine, last, ((ids, segment_all(txt)) for ids, txt in batches), progress
+        )
+    return _write_index(engine, last, segment_in_workers(batches, workers), progress)
+
+
+def segment_all(texts: list[str]) -> list[str]:
+    """The index text of each message: its search tokens joined by spaces."""
+    return [" ".join(segment(txt)) for txt in texts]
+
+
+def _unindexed(engine: Engine, after: int, batch: int) -> Iterator[tuple[list[int], list[str]]]:
+    """(ids, texts) of the messages after `after`, in id order, `batch` at a time."""
     while True:
-        with engine.begin() as conn:
-            last = _last_indexed(conn)
+        with engine.connect() as conn:
             rows = conn.execute(
                 select(t.message.c.id, t.message.c.text)
-                .where(t.message.c.id > last)
+                .where(t.message.c.id > after)
                 .order_by(t.message.c.id)
                 .limit(batch)
             ).all()
-            if not rows:
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [r[0] for r in rows], [r[1] for r in rows]
+
+
+def _write_index(
+    engine: Engine,
+    last: int,
+    segmented: Iterable[tuple[list[int], list[str]]],
+    progress: Callable[[int], None] | None,
+) -> int:
+    total = 0
+    for ids, tokens in segmented:
+        with engine.begin() as conn:
+            if _last_indexed(conn) != last:
+                log.info("another run is indexing the same messages; leaving them to it")
                 return total
-            _store_tokens(conn, [(mid, " ".join(segment(txt))) for mid, txt in rows])
-            _set_last_indexed(conn, rows[-1][0])
-        total += len(rows)
+            _store_tokens(conn, list(zip(ids, tokens, strict=True)))
+            _set_last_indexed(conn, ids[-1])
+        last = ids[-1]
+        total += len(ids)
         if progress is not None:
-            progress(len(rows))
+            progress(len(ids))
+    return total
 
 
 def pending_count(engine: Engine) -> int:

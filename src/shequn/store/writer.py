@@ -12,9 +12,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,25 +23,21 @@ from shequn.errors import InputError
 from shequn.model.records import AccountRef, Community, MembershipEvent, Message, Reaction, Record
 from shequn.store import schema as t
 from shequn.store.membership import rebuild_memberships
+from shequn.store.message_rows import (
+    PLAIN_ROW_LEN,
+    EncodedMessage,
+    encode_message,
+    full_message_sql,
+    insert_ignore_sql,
+    pg_ts,
+    plain_message_sql,
+    saw,
+    sender_fields,
+    sqlite_ts,
+)
 
 log = logging.getLogger(__name__)
 
-_MESSAGE_COLS = (
-    "community_id",
-    "account_id",
-    "platform_msg_id",
-    "sent_at",
-    "kind",
-    "text",
-    "reply_to",
-    "thread_id",
-    "mentions",
-    "links",
-    "edited_at",
-    "deleted",
-    "forwarded",
-    "import_run_id",
-)
 _REACTION_COLS = (
     "community_id",
     "platform_msg_id",
@@ -105,16 +101,15 @@ class ImportWriter:
         self.dialect = conn.dialect.name
         self.counts = WriteCounts()
         ph = "?" if self.dialect == "sqlite" else "%s"
-        self._msg_sql = _insert_ignore_sql(
-            "message", _MESSAGE_COLS, ph, "community_id, platform_msg_id"
-        )
-        self._reaction_sql = _insert_ignore_sql(
+        self._msg_sql = full_message_sql(ph)
+        self._plain_msg_sql = plain_message_sql(ph, import_run_id)
+        self._reaction_sql = insert_ignore_sql(
             "reaction", _REACTION_COLS, ph, "community_id, platform_msg_id, reactor_key, emoji"
         )
-        self._event_sql = _insert_ignore_sql(
+        self._event_sql = insert_ignore_sql(
             "membership_event", _EVENT_COLS, ph, "community_id, account_id, action, at"
         )
-        self._ts = _sqlite_ts if self.dialect == "sqlite" else _pg_ts
+        self._ts = sqlite_ts if self.dialect == "sqlite" else pg_ts
         least, greatest = ("min", "max") if self.dialect == "sqlite" else ("LEAST", "GREATEST")
         self._names_sql = (
             f"INSERT INTO account_name (account_id, name, first_seen, last_seen) "
@@ -127,6 +122,7 @@ class ImportWriter:
         self._names: dict[tuple[int, str], list[Any]] = {}
         self._sender_info: dict[str, tuple[Any, ...]] = {}
         self._messages: list[tuple[Any, ...]] = []
+        self._messages_added = 0  # rows the inserts reported (SQLite counts them exactly)
         self._reactions: list[tuple[Any, ...]] = []
         self._events: list[tuple[Any, ...]] = []
         self._pending: list[_Pending] = []
@@ -306,15 +302,18 @@ class ImportWriter:
         saw(self._names, (acc, name), at)
 
     # -- flushing -------------------------------------------------------------------------
-    def _submit(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def _submit(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
         # Synchronous on purpose: a writer thread was tried and made imports 2-3x slower, as
         # sqlite3 takes the GIL back for every row and convoys behind the parsing thread.
-        self.conn.exec_driver_sql(sql, rows)
+        return self.conn.exec_driver_sql(sql, rows).rowcount
 
     def _flush_messages(self) -> None:
-        if self._messages:
-            self._submit(self._msg_sql, self._messages)
-            self._messages = []
+        # Each run of rows of one form goes in through its statement, so that messages keep
+        # their file order in ids (neighbours in one minute are told apart by id).
+        for n, run in groupby(self._messages, len):
+            sql = self._plain_msg_sql if n == PLAIN_ROW_LEN else self._msg_sql
+            self._messages_added += self._submit(sql, list(run))
+        self._messages = []
 
     def _flush_reactions(self) -> None:
         if self._reactions:
@@ -344,8 +343,11 @@ class ImportWriter:
         """Flush everything, resolve names, rebuild memberships, count what was added."""
         self._flush_messages()
         if self._deferred:
+            # the parsing process is done by now: SQLite may sort on the free cores
+            self.conn.exec_driver_sql("PRAGMA threads=4")
             for ix in _DEFERRABLE:
                 ix.create(self.conn)
+            self.conn.exec_driver_sql("PRAGMA threads=0")
             self._deferred = False
         self._flush_reactions()
         self._flush_names()
@@ -385,10 +387,12 @@ class ImportWriter:
     def _count_added(self) -> None:
         if self.run_id is None:
             return
-        for table, attr in (
-            (t.message, "messages_added"),
-            (t.membership_event, "membership_events_added"),
-        ):
+        tables = [(t.membership_event, "membership_events_added")]
+        if self.dialect == "sqlite":  # no scan of the whole table for the count
+            self.counts.messages_added = self._messages_added
+        else:
+            tables.append((t.message, "messages_added"))
+        for table, attr in tables:
             n = self.conn.execute(
                 select(func.count()).select_from(table).where(table.c.import_run_id == self.run_id)
             ).scalar_one()
@@ -412,72 +416,5 @@ def _names_in_community(conn: Connection, cid: int) -> dict[str, set[int]]:
     return out
 
 
-def _insert_ignore_sql(table: str, cols: tuple[str, ...], ph: str, conflict: str) -> str:
-    return (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))}) "
-        f"ON CONFLICT ({conflict}) DO NOTHING"
-    )
-
-
 def _dialect_insert(dialect: str, table: Any) -> Any:
     return sqlite_insert(table) if dialect == "sqlite" else pg_insert(table)
-
-
-# A message as plain values, cheap to pickle between processes: (group, sender id or None,
-# row tail). The tail is the message's row after community_id and account_id, in _MESSAGE_COLS
-# order, so that the writer only has to put the two store ids in front of it.
-EncodedMessage = tuple[str, str | None, tuple[Any, ...]]
-
-
-def sender_fields(ref: AccountRef) -> tuple[Any, ...]:
-    """An AccountRef as plain values (AccountRef(*fields) rebuilds it)."""
-    return (ref.platform_id, ref.name, ref.username, ref.is_bot, ref.by_name)
-
-
-def saw(names: dict[Any, list[Any]], key: Any, at: Any) -> None:
-    """Widen the [first, last] seen span of `key` to include `at`.
-
-    `at` is the store's time parameter (SQLite text or datetime): both order correctly.
-    """
-    seen = names.get(key)
-    if seen is None:
-        names[key] = [at, at]
-    elif at < seen[0]:
-        seen[0] = at
-    elif at > seen[1]:
-        seen[1] = at
-
-
-def encode_message(m: Message, *, sqlite: bool, run_id: int | None) -> EncodedMessage:
-    """The compact form of a message that `ImportWriter.add_batch` takes."""
-    ts = _sqlite_ts if sqlite else _pg_ts
-    tail = (
-        m.message_id,
-        ts(m.sent_at),
-        m.kind,
-        m.text,
-        m.reply_to,
-        m.thread_id,
-        orjson.dumps(m.mentions).decode() if m.mentions else None,
-        orjson.dumps(m.links).decode() if m.links else None,
-        None if m.edited_at is None else ts(m.edited_at),
-        m.deleted,
-        m.forwarded,
-        run_id,
-    )
-    return m.community_id, None if m.sender is None else m.sender.platform_id, tail
-
-
-def _sqlite_ts(dt: datetime) -> str:
-    # SQLAlchemy's SQLite DATETIME text, naive UTC, always with microseconds (sorts as text)
-    if dt.tzinfo is not UTC:
-        if dt.tzinfo is None:
-            raise InputError("naive time from the reader (a parser bug)", field="time")
-        dt = dt.astimezone(UTC)
-    return dt.isoformat(" ", "microseconds")[:26]
-
-
-def _pg_ts(dt: datetime) -> datetime:
-    if dt.tzinfo is None:
-        raise InputError("naive time from the reader (a parser bug)", field="time")
-    return dt
