@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default="",
         description="Zone (Area/City) for groups whose own zone is not set; empty: this machine's.",
     )
+    analytics_memory_limit: str = Field(
+        default="2GB",
+        description="Most memory DuckDB may use for the analytics; beyond it, it spills to disk.",
+    )
     log_level: str = Field(default="WARNING", description="Logging level of the CLI.")
 
     def resolved_database_url(self) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from shequn.analytics import zones
 from shequn.analytics.features import member_day, message_features, reply_targets
 from shequn.analytics.store_read import SCHEMAS, Snapshot, read_tables
+from shequn.config import get_settings
 
 log = logging.getLogger(__name__)
 SMALL_TABLES = (
@@ -76,13 +77,21 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, store: Engine, *, default_tz: str, cache: Path | None = None) -> None:
+    def __init__(
+        self,
+        store: Engine,
+        *,
+        default_tz: str,
+        cache: Path | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
         self.store = store
         self.default_tz = default_tz
         self.con = ibis.duckdb.connect(
             str(cache) if cache else ":memory:",
             autoinstall_known_extensions=False,
             autoload_known_extensions=False,
+            memory_limit=memory_limit or get_settings().analytics_memory_limit,
         )
         self._bounds: tuple[int, int] | None = None
 
@@ -120,12 +129,16 @@ class DuckDBEngine:
         self.con.create_table("zone", zone, overwrite=True)
         stats.phases["small_tables"] = time.perf_counter() - t0
         # What the cached rows depend on: each group's zone, and the cache's own layout.
-        signature = CACHE_LAYOUT + ";" + ",".join(
-            f"{i}={z}"
-            for i, z in zip(
-                community.column("id").to_pylist(),
-                community.column("timezone").to_pylist(),
-                strict=True,
+        signature = (
+            CACHE_LAYOUT
+            + ";"
+            + ",".join(
+                f"{i}={z}"
+                for i, z in zip(
+                    community.column("id").to_pylist(),
+                    community.column("timezone").to_pylist(),
+                    strict=True,
+                )
             )
         )
         last_id = int(state.get("last_message_id", 0))
