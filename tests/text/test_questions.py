@@ -36,6 +36,8 @@ QUESTIONS_ZH = [
     "谁有这本书的电子版",
     "那你呢",
     "周末有空一起跑不",
+    "老师这周作业的截止时间是周几",
+    "会员到期了续费有优惠不",
 ]
 QUESTIONS_EN = [
     "Does the free plan include API access?",
@@ -84,6 +86,7 @@ NOT_QUESTIONS_ZH = [
     "为什么我这么菜啊😭",
     "有什么好怕的",
     "我很好奇谁会赢",
+    "这有什么难的，照着文档做就行",
 ]
 NOT_QUESTIONS_EN = [
     "how are you all doing?",
@@ -205,3 +208,63 @@ def test_long_laughter_is_fast() -> None:
     # The small-talk pattern must not backtrack badly on long runs of one character.
     assert detect_question("哈" * 39 + "x") is None
     assert detect_question("ha " * 200 + "?") is not None
+
+
+# Everyday messages, written after the rules and first scored unseen (zh 0.95 precision / 0.90
+# recall, en 1.00 / 1.00 before the three zh misses above were fixed).
+EVERYDAY_QUESTIONS = [
+    "老师这周作业有没有标准答案",
+    "有没有做跨境电商的朋友，想交流一下",
+    "新版本的安装包多大",
+    "宝宝吐奶严重是什么原因呀",
+    "我这个配速跑全马大概要多久",
+    "谁能帮我看下这段代码哪里错了",
+    "周日的线下活动要带什么东西吗",
+    "这个月的读书打卡表发了没",
+    "大家觉得这个价格贵不贵",
+    "拼单还差几个人",
+    "想请教下淘宝客服话术有模板没",
+    "导出的 CSV 乱码咋整",
+    "有谁去过上海的那个亲子乐园",
+    "what's the wifi password at the venue",
+    "anyone else struggling with week 4's assignment",
+    "how many km are we doing on Sunday",
+    "which IDE do most of you use for Rust",
+    "did anyone get the confirmation email yet",
+    "So what's the plan for the launch",
+    "Has the bug with exports been fixed",
+    "need help figuring out why my build fails",
+    "would you recommend Hetzner over DigitalOcean",
+    "hey, is this the right channel for billing questions",
+    "When's the next office hours session",
+]
+EVERYDAY_STATEMENTS = [
+    "谢谢大家的解答，问题解决了",
+    "今天打卡第58天，继续加油💪",
+    "我就说嘛，肯定是缓存的问题",
+    "谁还不是个宝宝呢",
+    "怎么会这么好吃！",
+    "我也不清楚哪个更好，都用过",
+    "难怪这么卡，原来是内存满了",
+    "他们都问我“你怎么坚持下来的？”",
+    "这就是为什么我一直推荐用 Mac",
+    "who doesn't love a good spreadsheet",
+    "how lucky are we to have this group!",
+    "not sure which is better, I've used both",
+    "how's everybody doing today?",
+    "that explains why it was so slow, memory was full",
+    "what a great turnout today",
+    'people keep asking me "how do you stay consistent?"',
+    "signup here: https://example.com/event?id=88 if you're interested",
+    "this is why I always recommend a Mac",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_QUESTIONS)
+def test_everyday_questions(text: str) -> None:
+    assert detect_question(text) is not None, text
+
+
+@pytest.mark.parametrize("text", EVERYDAY_STATEMENTS)
+def test_everyday_statements(text: str) -> None:
+    assert detect_question(text) is None, detect_question(text)

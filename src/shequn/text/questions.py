@@ -39,15 +39,11 @@ _STRIP = re.compile(r"(?:https?://|www\.)\S+|`[^`\n]*`|\[[^\]\n]{1,12}\]|@\S+")
 # ("“Why learn?” is the title" must not read as "is the title…").
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"\n]*\"")
 _QUOTE_STAND_IN = " 〃 "
-_STRIP_HINTS = ("http", "www.", "`", "[", "@")
-_QUOTE_HINTS = ("“", "「", "『", '"')
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 # Sentence ends; a dot only ends a sentence before a space or the end (not in 101.5 or next.js).
 _SENTENCE_END = re.compile(r"([。！？!?；;\n…~～]+|\.(?=\s|$))")
 _CLAUSE_SEP = re.compile(r"[,，、:：()（）]+|\s[-—–]+\s")
-_QUESTION_MARKS = frozenset("?？")
-_EXCLAIM_MARKS = frozenset("!！")
 
 # --- Whole-message greetings and reactions: no answer needed ----------------------------------
 _ZH_GREETINGS = (
@@ -81,18 +77,24 @@ _NOT_WORD = re.compile(r"[^\w\s']+")
 _SMALL_TALK_MAX = 40  # longer sentences carry content; also bounds the regex's work
 
 # --- Rhetorical: asserts rather than asks, even with a question mark --------------------------
-_RHETORICAL = re.compile(
-    r"难道|岂不|何必|何尝|凭什么|谁说|谁知道呢|不会吧|还用问|还用说|怎么可能|又不是|"
-    r"哪有(?:那么|这么|什么|时间|空)|有(?:什么|啥)好[^，。！？]{1,6}的|不就(?:是)?[^，。！？]*吗|是不是(?:傻|有病|疯)|你问我|"
-    r"谁[\u4e00-\u9fff]{0,5}?[不没]"
-    r"|\b(?:who|which \w+) (?:doesn'?t|does not|don'?t|isn'?t|hasn'?t|haven'?t|wouldn'?t|didn'?t|"
-    r"can'?t|won'?t)\b|\bwho (?:needs|cares|says|even|has (?:the )?time)\b|\bwho knows\W*$"
-    r"|\bwho (?:could|can|would)\b.*\bwithout\b|\bhow (?:is|are|was|were) (?:it|this|that) still\b"
-    r"|\bguess what\b|\bas if\b|\byou'?re asking me\b|\bhow hard can it be\b"
+_ZH_RHETORICAL = re.compile(
+    r"难道|岂不|何必|何尝|凭什么|谁说|谁知道呢|不会吧|还用问|还用说|怎么可能|又不是|你问我|"
+    r"哪有(?:那么|这么|什么|时间|空)|有(?:什么|啥)(?:好|难|可|大不了)[^，。！？]{0,6}的|"
+    r"不就(?:是)?[^，。！？]*吗|是不是(?:傻|有病|疯)|谁[\u4e00-\u9fff]{0,5}?[不没]"
 )
+_EN_NOT = r"(?:doesn'?t|does not|don'?t|isn'?t|hasn'?t|haven'?t|wouldn'?t|didn'?t|can'?t|won'?t)"
+_EN_RHETORICAL = re.compile(
+    rf"\b(?:who {_EN_NOT}\b|which \w+ {_EN_NOT}\b|who (?:needs|cares|says|even)\b"
+    r"|who has (?:the )?time\b|who knows\W*$|who (?:could|can|would)\b.*\bwithout\b"
+    r"|how (?:is|are|was|were) (?:it|this|that) still\b|how hard can it be"
+    r"|guess what\b|as if\b|you'?re asking me\b)"
+)
+_EN_RHETORICAL_HINTS = ("who", "which", "how", "guess", "as if", "asking")
 # Exclamations built from question words; they only count as asking with a question mark.
-_EXCLAMATORY = re.compile(
-    r"怎么(?:这么|那么|又|还|会这样)|(?:为什么|为啥)[^，。！？]{0,6}(?:这么|那么)|多么|"
+_ZH_EXCLAMATORY = re.compile(
+    r"怎么(?:这么|那么|又|还|会这样)|(?:为什么|为啥)[^，。！？]{0,6}(?:这么|那么)|多么"
+)
+_EN_EXCLAMATORY = re.compile(
     r"(?:^|[,，]\s*)(?:what an?\b|why not\b|how (?:cool|great|nice|awesome|amazing|cute|lucky|"
     r"fun|sweet|beautiful|wonderful|crazy|wild|annoying|sad)\b)|^why\b.*\bagain\b"
 )
@@ -117,7 +119,7 @@ _ZH_NEUTRAL = re.compile(
 _ZH_INTERROGATIVE = re.compile(
     r"吗|怎么办|怎么|怎样|如何|为什么|为啥|咋|什么|啥|哪|谁|何时|是否|"
     r"(?<![好十这那])几(?:点|号|天|岁|个|次|年|月|周|公里|块|分)|多(?:久|长|少|大|远|高)|"
-    r"有[^，。！？\s]{1,8}没$|了没有?$|是[^，。！？]{1,15}还是|还是[^，。！？]*好$|"
+    r"周几|星期几|礼拜几|第几|有[^，。！？\s]{1,8}[没不]$|了没有?$|是[^，。！？]{1,15}还是|还是[^，。！？]*好$|"
     r"(?:跑|去|来|要|行|好|能|对|是|吃|玩|走|约)不$"
 )
 # "And you?" asks back: 那你呢, 大家呢.
@@ -173,10 +175,10 @@ def detect_question(text: str) -> QuestionMatch | None:
     zh = _is_chinese(own)
     sentences = _sentences(own)
     for i, (body, end) in enumerate(sentences):
-        asks_mark = any(c in _QUESTION_MARKS for c in end)
+        asks_mark = "?" in end or "？" in end
         match = _sentence_cue(body, zh=zh, asks_mark=asks_mark)
         # Traps are checked only where a cue was found: most sentences have none, so this is fast.
-        if match is None or _is_not_asking(body, end, asks_mark=asks_mark):
+        if match is None or _is_not_asking(body, end, zh=zh, asks_mark=asks_mark):
             continue
         if asks_mark and i + 1 < len(sentences) and _SELF_ANSWER.match(sentences[i + 1][0]):
             continue
@@ -184,14 +186,20 @@ def detect_question(text: str) -> QuestionMatch | None:
     return None
 
 
-def _is_not_asking(body: str, end: str, *, asks_mark: bool) -> bool:
+def _is_not_asking(body: str, end: str, *, zh: bool, asks_mark: bool) -> bool:
     """A sentence with a question cue that still asks nothing: rhetorical, small talk, or an
     exclamation without a question mark."""
-    if _RHETORICAL.search(body) or _is_small_talk(body):
+    if zh:
+        rhetorical = _ZH_RHETORICAL.search(body) is not None
+    else:
+        hinted = any(h in body for h in _EN_RHETORICAL_HINTS)
+        rhetorical = hinted and _EN_RHETORICAL.search(body) is not None
+    if rhetorical or _is_small_talk(body):
         return True
     if asks_mark:
         return False
-    return any(c in _EXCLAIM_MARKS for c in end) or _EXCLAMATORY.search(body) is not None
+    exclamatory = _ZH_EXCLAMATORY if zh else _EN_EXCLAMATORY
+    return "!" in end or "！" in end or exclamatory.search(body) is not None
 
 
 def _own_words(text: str) -> str:
@@ -199,9 +207,9 @@ def _own_words(text: str) -> str:
     when nothing else would be left (a message that is one quotation still asks)."""
     own = text
     # `in` tests first: most messages have nothing to remove, and they are far cheaper than sub.
-    if any(s in text for s in _STRIP_HINTS):
+    if "http" in text or "www." in text or "[" in text or "@" in text or "`" in text:
         own = _STRIP.sub(" ", own)
-    if any(q in text for q in _QUOTE_HINTS):
+    if '"' in text or "“" in text or "「" in text or "『" in text:
         own = _QUOTED.sub(_QUOTE_STAND_IN, own)
     if own is text:
         return text.strip()
