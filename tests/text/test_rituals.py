@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shequn.text.rituals import checkin_day, chinese_number, detect_self_intro
 
@@ -196,3 +198,16 @@ def test_not_check_ins(text: str) -> None:
 )
 def test_chinese_numbers(numeral: str, value: int) -> None:
     assert chinese_number(numeral) == value
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_never_crash_on_arbitrary_text(text: str) -> None:
+    intro = detect_self_intro(text)
+    assert intro is None or len(intro.fields) >= 2
+    checkin = checkin_day(text)
+    assert checkin is None or checkin.day is None or checkin.day >= 0
+
+
+@given(st.text(alphabet="第天日次打卡签到dayDAY 0123456789一二两三十百千零〇#", max_size=30))
+def test_never_crash_on_check_in_like_text(text: str) -> None:
+    checkin_day(text)

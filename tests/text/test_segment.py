@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import jieba
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shequn.text.segment import STOP_WORDS_EN, STOP_WORDS_ZH, cut_chinese, fold, is_cjk, terms
 
@@ -109,3 +111,12 @@ def test_is_cjk() -> None:
     assert is_cjk("中")
     assert not is_cjk("a")
     assert not is_cjk("，")
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_terms_never_crash_and_are_clean(text: str) -> None:
+    for term in terms(text):
+        assert len(term) > 1
+        assert term == term.lower()
+        assert term not in STOP_WORDS_ZH and term not in STOP_WORDS_EN
+        assert not any(ch.isspace() for ch in term)

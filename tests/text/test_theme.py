@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shequn.errors import InputError
 from shequn.text.segment import terms
@@ -188,3 +190,11 @@ def test_light_stemmer_brings_word_forms_together(a: str, b: str) -> None:
     assert stem(a) == stem(b)
     assert stem("跑步") == "跑步"
     assert stem("class") == "class"
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_scores_stay_in_range_on_arbitrary_text(text: str) -> None:
+    model = ThemeModel(description="跑步训练", keywords=["跑步", "run", "İstanbul", "Straße"])
+    result = model.score(text)
+    assert 0.0 <= result.score <= 1.0
+    assert result.label in ("on_theme", "off_theme", "too_short")

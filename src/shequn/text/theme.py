@@ -197,8 +197,10 @@ class ThemeModel:
         matched: dict[str, float] = {}
         if self._phrases is not None:
             for phrase in self._phrases.findall(fold(text)):
-                display, weight = self._weights[stem(phrase.lower())]
-                matched[display] = weight
+                # .get: re's simple case folding can match what str.lower() maps elsewhere (İ)
+                keyword = self._weights.get(stem(phrase.lower()))
+                if keyword is not None:
+                    matched[keyword[0]] = keyword[1]
         for term in message_terms:
             hit = self._hit(term)
             if hit is not None:
