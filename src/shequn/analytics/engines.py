@@ -10,6 +10,7 @@ Spark reads the store's tables (or Parquet files written by `shequn analytics ex
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,6 +93,9 @@ class DuckDBEngine:
             autoinstall_known_extensions=False,
             autoload_known_extensions=False,
             memory_limit=memory_limit or get_settings().analytics_memory_limit,
+            # where DuckDB spills beyond the memory limit: beside the cache file by default;
+            # for an in-memory cache the system's temporary folder, never the working folder
+            **({} if cache else {"temp_directory": str(Path(tempfile.gettempdir()) / "shequn")}),
         )
         self._bounds: tuple[int, int] | None = None
 
