@@ -448,9 +448,10 @@ def db_cmd(as_json: JsonOpt = False) -> None:
         console.print(engine.url.render_as_string(hide_password=True))
 
 
-from shequn import cli_analytics  # noqa: E402  (registers on `app`, which it needs defined)
+from shequn import cli_analytics, cli_text  # noqa: E402  (they register on `app`, defined above)
 
 cli_analytics.register(app)
+cli_text.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     run()

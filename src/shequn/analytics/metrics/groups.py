@@ -28,8 +28,11 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     """num/den rounded to 4 places; 0 when den is 0 (an empty group is not an error)."""
     # nullif, not a CASE around the division: some engines evaluate both branches
     # both sides as float: PostgreSQL divides integers as integers (2 / 7 = 0)
-    return (num.cast("float64") / den.cast("float64").nullif(0)).fill_null(0.0).round(4).cast(
-        "float64"
+    return (
+        (num.cast("float64") / den.cast("float64").nullif(0))
+        .fill_null(0.0)
+        .round(4)
+        .cast("float64")
     )
 
 
