@@ -15,7 +15,8 @@ is "today" for everything that looks back (silent for N days, retention, levels)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import ibis
@@ -47,6 +48,20 @@ class Base:
     raw: dict[str, ir.Table]
     since_day: int
     until_day: int
+    # False keeps shared intermediates as plain expressions (nothing runs until execute)
+    materialize: bool = True
+    _shared: dict[Hashable, ir.Table] = field(default_factory=dict, repr=False)
+
+    def shared(self, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
+        """An intermediate table several metrics use (the member × week level grid, the
+        groups' weekly health), built once per Base: the engine keeps it as a temporary table
+        (Ibis `cache()`), so a report or the whole registry computes it once, not per metric.
+        `key` must name everything the table depends on (metric parameters included).
+        """
+        if key not in self._shared:
+            expr = build()
+            self._shared[key] = expr.cache() if self.materialize else expr
+        return self._shared[key]
 
     # -- communities, accounts ----------------------------------------------------------------
     @cached_property

@@ -93,6 +93,7 @@ class DuckDBEngine:
             autoinstall_known_extensions=False,
             autoload_known_extensions=False,
             memory_limit=memory_limit or get_settings().analytics_memory_limit,
+            preserve_insertion_order=False,  # lets big joins and aggregates spill to disk
             # where DuckDB spills beyond the memory limit: beside the cache file by default;
             # for an in-memory cache the system's temporary folder, never the working folder
             **({} if cache else {"temp_directory": str(Path(tempfile.gettempdir()) / "shequn")}),
@@ -168,7 +169,7 @@ class DuckDBEngine:
 
     def _load_messages(self, snap: Snapshot, last_id: int, stats: RefreshStats) -> int:
         community, zone = self.con.table("community"), self.con.table("zone")
-        t0 = time.perf_counter()
+        first_new, t0 = last_id, time.perf_counter()
         for batch in snap.messages(CHUNK):
             stats.phases["read"] = stats.phases.get("read", 0.0) + time.perf_counter() - t0
             if batch.num_rows == 0:
@@ -180,10 +181,14 @@ class DuckDBEngine:
             stats.new_messages += batch.num_rows
             last_id = int(batch.column("id")[-1].as_py())
             del batch
-            self._resolve_replies()
-            stats.days_recomputed += self._refresh_member_day()
-            stats.phases["compute"] = stats.phases.get("compute", 0.0) + time.perf_counter() - t0
+            stats.phases["features"] = stats.phases.get("features", 0.0) + time.perf_counter() - t0
             t0 = time.perf_counter()
+        self.con.drop_table("message_new", force=True)  # its text is not kept
+        if stats.new_messages:
+            t0 = time.perf_counter()
+            self._resolve_replies()
+            stats.days_recomputed += self._refresh_member_day(first_new, stats.rebuilt)
+            stats.phases["member_day"] = time.perf_counter() - t0
         return last_id
 
     def _resolve_replies(self) -> None:
@@ -196,17 +201,22 @@ class DuckDBEngine:
             "AND t.platform_msg_id = message_f.reply_to"
         )
 
-    def _refresh_member_day(self) -> int:
-        # The (group, day) pairs the new messages touch are recomputed from all their messages.
+    def _refresh_member_day(self, first_new: int, rebuilt: bool) -> int:
+        """Recompute the (group, day) pairs that messages above `first_new` touch, from all
+        their messages; on a rebuild, the whole table at once."""
+        f = self.con.table("message_f")
+        if rebuilt or first_new == 0:
+            self.con.create_table("member_day_all", member_day(f), overwrite=True)
+            days = f.select("community_id", "day").distinct().count()
+            return int(self.con.to_pyarrow(days).as_py())
         self.con.raw_sql(
-            "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT f.community_id, f.day "
-            "FROM message_f f JOIN message_new n ON f.id = n.id"
+            "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT community_id, day "
+            f"FROM message_f WHERE id > {int(first_new)}"
         )
         self.con.raw_sql(
             "DELETE FROM member_day_all WHERE (community_id, day) IN "
             "(SELECT community_id, day FROM touched)"
         )
-        f = self.con.table("message_f")
         touched = self.con.table("touched")
         part = f.semi_join(touched, [f.community_id == touched.community_id, f.day == touched.day])
         self.con.insert("member_day_all", member_day(part))

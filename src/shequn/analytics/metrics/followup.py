@@ -87,7 +87,8 @@ def _leavers(b: Base, p: Mapping[str, Any]) -> ir.Table:
     in_spell = [
         s.community_id == f.m_c,
         s.account_id == f.m_a,
-        s.joined_epoch.isnull() | (f.m_epoch >= s.joined_epoch),
+        # no OR here: it would turn the join into a nested loop (measured: > 150 s at 10M)
+        f.m_epoch >= s.joined_epoch.fill_null(-(2**62)),
         f.m_epoch <= s.left_epoch,
     ]
     j = s.left_join(f, in_spell)

@@ -374,6 +374,12 @@ def _grid(b: Base, p: Mapping[str, Any]) -> ir.Table:
 
 
 def _level_grid(b: Base, p: Mapping[str, Any], *, previous: bool = False) -> ir.Table:
+    """The level grid, built once per Base for all member metrics with these parameters."""
+    key = ("level_grid", previous, tuple((q.name, p[q.name]) for q in LEVEL_PARAMS))
+    return b.shared(key, lambda: _build_level_grid(b, p, previous=previous))
+
+
+def _build_level_grid(b: Base, p: Mapping[str, Any], *, previous: bool = False) -> ir.Table:
     """The grid with `level` and `in_group` (and `previous_level`, `changed` if asked).
 
     A member holds a barred level L in week w iff the last week up to w whose score reached

@@ -306,9 +306,15 @@ HEALTH_COLUMNS = (
 
 
 def _health_history(b: Base, p: Mapping[str, Any]) -> ir.Table:
-    """group_health for every week of the history up to until_day's week."""
-    t = _movements(_hold(_score(_measures(b, p), p), p))
-    return t.select(*HEALTH_COLUMNS)
+    """group_health for every week of the history up to until_day's week; built once per Base
+    for the four program metrics with these parameters."""
+    key = ("health_history", tuple((q.name, p[q.name]) for q in HEALTH_PARAMS))
+
+    def build() -> ir.Table:
+        t = _movements(_hold(_score(_measures(b, p), p), p))
+        return t.select(*HEALTH_COLUMNS)
+
+    return b.shared(key, build)
 
 
 def _group_health(b: Base, p: Mapping[str, Any]) -> ir.Table:
