@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from analytics_builder import at, day, rows, run
-
 from shequn.analytics.base import Base
 from shequn.analytics.engines import DuckDBEngine
 
@@ -61,3 +60,33 @@ def test_changing_a_group_zone_rebuilds_the_cache(store, tmp_path):
     base = Base(engine.raw(), since_day=day("2026-03-01"), until_day=day("2026-03-03"))
     got = engine.execute(base.messages.select("day", "hour")).to_pylist()
     assert got == [{"day": day("2026-03-02"), "hour": 5}]
+
+
+def test_large_reads_go_through_the_adbc_child_process_alike(store, monkeypatch):
+    """Above IN_PROCESS_ROWS new messages the store is read by ADBC in a child process; the
+    cached facts are the same as when read in-process (nulls, replies, zones)."""
+    from shequn.analytics import store_read
+
+    g = store.group("上海群", tz="Asia/Shanghai")
+    a, b = store.person("张三"), store.person("Li")
+    store.member(g, a, joined=at("2026-03-01 01:00"))
+    first = store.say(g, a, at("2026-03-01 23:30"), "打卡 第1天", links=["https://x.org"])
+    store.say(g, b, at("2026-03-02 01:00"), "ok", reply_to=first, mentions=["张三"])
+    store.say(g, None, at("2026-03-02 02:00"), "system", kind="system")
+
+    def facts() -> list[dict]:
+        engine = DuckDBEngine(store.engine, default_tz="UTC")
+        engine.refresh()
+        base = Base(engine.raw(), since_day=day("2026-03-01"), until_day=day("2026-03-03"))
+        return engine.execute(base.messages.order_by("id")).to_pylist()
+
+    in_process = facts()
+    monkeypatch.setattr(store_read, "IN_PROCESS_ROWS", 0)
+    assert facts() == in_process
+    assert [
+        (r["day"], r["is_checkin"], r["n_links"], r["reply_account_id"]) for r in in_process
+    ] == [
+        (day("2026-03-02"), True, 1, None),
+        (day("2026-03-02"), False, 0, a),
+        (day("2026-03-02"), False, 0, None),
+    ]

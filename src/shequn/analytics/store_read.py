@@ -161,8 +161,8 @@ class Snapshot:
     id order through `messages()`.
 
     On SQLite one child process reads them all in one read transaction (a consistent snapshot)
-    into temporary Arrow files that are read memory-mapped, so no process holds every message
-    at once. Use as a context manager; the files go when it closes.
+    into temporary Arrow files that are read back chunk by chunk, so no process holds every
+    message at once. Use as a context manager; the files go when it closes.
     """
 
     def __init__(self, engine: Engine, tables: list[str], *, after_id: int | None = None) -> None:
@@ -215,7 +215,9 @@ class Snapshot:
         if not self._files:
             yield self.tables["message"]
             return
-        with pa.memory_map(str(self._files["message"])) as source:
+        # read, not memory-mapped: each chunk's pages are freed once the caller drops it, so
+        # the process holds one chunk of messages, not every page of the file it touched
+        with pa.OSFile(str(self._files["message"])) as source:
             reader = pa.ipc.open_file(source)
             pending: list[pa.RecordBatch] = []
             rows = 0

@@ -374,9 +374,11 @@ def _grid(b: Base, p: Mapping[str, Any]) -> ir.Table:
 
 
 def _level_grid(b: Base, p: Mapping[str, Any], *, previous: bool = False) -> ir.Table:
-    """The level grid, built once per Base for all member metrics with these parameters."""
-    key = ("level_grid", previous, tuple((q.name, p[q.name]) for q in LEVEL_PARAMS))
-    return b.shared(key, lambda: _build_level_grid(b, p, previous=previous))
+    """The level grid, built once per Base for all member metrics with these parameters
+    (always with `previous_level` and `changed`, which callers not asking for them ignore)."""
+    del previous  # one shared grid serves both kinds of caller
+    key = ("level_grid", tuple((q.name, p[q.name]) for q in LEVEL_PARAMS))
+    return b.shared(key, lambda: _build_level_grid(b, p, previous=True))
 
 
 def _build_level_grid(b: Base, p: Mapping[str, Any], *, previous: bool = False) -> ir.Table:
