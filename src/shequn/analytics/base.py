@@ -60,8 +60,19 @@ class Base:
         """
         if key not in self._shared:
             expr = build()
-            self._shared[key] = expr.cache() if self.materialize else expr
+            self._shared[key] = expr.cache() if self._can_cache(expr) else expr
         return self._shared[key]
+
+    def _can_cache(self, expr: ir.Table) -> bool:
+        # Ibis's pyspark cache() does not register the literal tables (memtables) an expression
+        # holds, and Spark then fails with TABLE_OR_VIEW_NOT_FOUND; Spark plans the repeated
+        # parts itself, so there the intermediate stays an expression.
+        if not self.materialize:
+            return False
+        try:
+            return expr._find_backend().name != "pyspark"
+        except Exception:  # an expression over literal tables only has no backend
+            return False
 
     # -- communities, accounts ----------------------------------------------------------------
     @cached_property
