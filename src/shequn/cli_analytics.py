@@ -171,14 +171,11 @@ def _cell(value: Any) -> str:
 
 def analytics_refresh_cmd(as_json: JsonOpt = False) -> None:
     """Bring the analytics cache up to the store (only new messages are read). 刷新分析缓存。"""
-    from shequn.analytics.run import open_engine
-
-    store = _store()
     from shequn.analytics.engines import DuckDBEngine
     from shequn.analytics.run import cache_path, default_zone
 
+    store = _store()
     if store.dialect.name != "sqlite":
-        open_engine(store)
         console.print("PostgreSQL store: metrics are computed in the database; nothing to cache.")
         return
     stats = DuckDBEngine(store, default_tz=default_zone(), cache=cache_path(store)).refresh()
@@ -237,10 +234,8 @@ def report_cmd(
         report.render_tables(built, console if console.is_terminal else Console(width=160))
         return
     if fmt == "json":
-        from shequn.cli import _print_json as print_json
-
         if out is None:
-            print_json(report.render_json(built))
+            _print_json(report.render_json(built))
             return
         import orjson
 

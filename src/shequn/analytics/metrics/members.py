@@ -182,11 +182,7 @@ def _reply_edges(b: Base) -> ir.Table:
         & f.account_id.notnull()
         & f.reply_to.notnull()
     )
-    if "reply_account_id" in f.columns:  # engines that keep the replied message's author
-        r = r.mutate(target=r.reply_account_id)
-    else:
-        t = f.select(t_c="community_id", t_msg="platform_msg_id", target="account_id")
-        r = r.join(t, [r.community_id == t.t_c, r.reply_to == t.t_msg])
+    r = r.mutate(target=r.reply_account_id)  # every engine's facts carry the reply's author
     r = r.filter(r.target.notnull() & (r.target != r.account_id))
     bots = b.accounts.filter(b.accounts.is_bot)
     by, to = bots.select(by_bot="account_id"), bots.select(to_bot="account_id")
