@@ -235,3 +235,140 @@ discussion_window = Table(
     Column("end_minute", Integer, nullable=False),
     UniqueConstraint("community_id", "weekdays", "start_minute"),
 )
+
+# ---------------------------------------------------------------------------------------------
+# The operator's workspace (web, inbox, accounts): migration 0003.
+
+# Users of the workspace. role: admin / operator (all groups) / leader (assigned groups) / viewer.
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", Text),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("lang", String(8), nullable=False, default="zh"),
+    Column("timezone", String(64)),  # None: the store's default zone
+    Column("disabled", Boolean, nullable=False, default=False),
+    _created(),
+    Column("last_login_at", UTCDateTime),
+)
+
+# The groups a leader may see (other roles ignore it).
+user_group = Table(
+    "user_group",
+    metadata,
+    Column("user_id", Id, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", Id, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Browser sessions: the cookie holds a random token, the store only its SHA-256.
+user_session = Table(
+    "user_session",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# API tokens for scripts, stored hashed; shown once when made.
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # first characters, to tell tokens apart
+    _created(),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)
+
+# One-time links that let the first admin set a password (no default password exists).
+setup_token = Table(
+    "setup_token",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+# Per-message results of the text rules, computed once after import (incremental enrichment).
+message_label = Table(
+    "message_label",
+    metadata,
+    Column("message_id", Id, ForeignKey("message.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", Id, nullable=False),
+    Column("is_question", Boolean, nullable=False, default=False),
+    Column("feedback", String(16)),  # defect / feature / complaint / praise
+    Column("feedback_confidence", Float),
+    Column("offtopic", String(32)),  # reason code, None when on topic
+    Column("theme_score", Float),
+    Column("is_intro", Boolean, nullable=False, default=False),
+    Column("is_checkin", Boolean, nullable=False, default=False),
+    Index(None, "community_id", "is_question"),
+    Index(None, "community_id", "feedback"),
+)
+
+# The inbox: one task per situation (kind + key), never made twice; it closes itself when the
+# situation resolves. status: open / snoozed / done / dismissed / resolved.
+task = Table(
+    "task",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("community_id", Id, ForeignKey("community.id", ondelete="CASCADE")),
+    Column("person_id", Id, ForeignKey("person.id", ondelete="SET NULL")),
+    Column("account_id", Id, ForeignKey("account.id", ondelete="SET NULL")),
+    Column("message_id", Id, ForeignKey("message.id", ondelete="SET NULL")),
+    Column("detail", Text),  # JSON: what the task shows (names, dates, reason), no secrets
+    Column("status", String(16), nullable=False, default="open"),
+    Column("snoozed_until", UTCDateTime),
+    Column("assignee_id", Id, ForeignKey("app_user.id", ondelete="SET NULL")),
+    _created(),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    UniqueConstraint("kind", "key"),
+    Index(None, "status", "community_id"),
+)
+
+# What happened to a task and who did it: created, assigned, done, snoozed, dismissed, reopened,
+# resolved (by the data), read (a feedback item opened).
+task_event = Table(
+    "task_event",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", Id, ForeignKey("task.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_id", Id, ForeignKey("app_user.id", ondelete="SET NULL")),
+    Column("action", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("detail", Text),
+)
+
+# Operators' tags and private notes on a person.
+person_tag = Table(
+    "person_tag",
+    metadata,
+    Column("person_id", Id, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(64), primary_key=True),
+    Column("created_by", Id, ForeignKey("app_user.id", ondelete="SET NULL")),
+    _created(),
+)
+
+person_note = Table(
+    "person_note",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_id", Id, ForeignKey("person.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id, ForeignKey("app_user.id", ondelete="SET NULL")),
+    Column("text", Text, nullable=False),
+    _created(),
+    Column("updated_at", UTCDateTime),
+    Index(None, "person_id"),
+)
