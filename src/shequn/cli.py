@@ -419,20 +419,34 @@ def demo_cmd(
     messages: Annotated[
         int, typer.Option("--messages", help="About how many messages. 消息数量。")
     ] = 100_000,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Then serve the workspace on 127.0.0.1. 完成后启动工作台。",
+        ),
+    ] = True,
+    port: Annotated[int, typer.Option("--port", help="Workspace port. 工作台端口。")] = 8000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate a demo community program as real export files and import it. 生成并导入演示数据。"""
+    """Generate a demo program as real export files, import it, serve the workspace.
+    生成并导入演示数据，然后启动运营工作台。"""
     from shequn.demo.run import run_demo
 
     out_dir = out or get_settings().data_dir / "demo-exports"
+    store = _engine()
     summaries = run_demo(
-        _engine(), out_dir=out_dir, seed=seed, messages=messages, console=None if as_json else err
+        store, out_dir=out_dir, seed=seed, messages=messages, console=None if as_json else err
     )
     if as_json:
         _print_json([r.__dict__ for r in summaries])
-        return
-    _groups_table(summaries)
-    console.print(f"exports written to / 导出文件位于 {out_dir}")
+    else:
+        _groups_table(summaries)
+        console.print(f"exports written to / 导出文件位于 {out_dir}")
+    if serve:
+        from shequn.cli_web import serve as serve_workspace
+
+        serve_workspace(host="127.0.0.1", port=port, refresh=True)
 
 
 @app.command("db")
@@ -448,10 +462,11 @@ def db_cmd(as_json: JsonOpt = False) -> None:
         console.print(engine.url.render_as_string(hide_password=True))
 
 
-from shequn import cli_analytics, cli_text  # noqa: E402  (they register on `app`, defined above)
+from shequn import cli_analytics, cli_text, cli_web  # noqa: E402  (they register on `app`)
 
 cli_analytics.register(app)
 cli_text.register(app)
+cli_web.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     run()
