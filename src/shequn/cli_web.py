@@ -70,7 +70,7 @@ def serve(*, host: str, port: int, refresh: bool) -> None:
         from shequn.workspace import refresh_workspace
 
         refresh_workspace(store, progress=lambda msg: err.print(msg, highlight=False))
-    app = create_app(store.url.render_as_string(hide_password=False))
+    app = create_app(store)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     console.print(f"shequn workspace / 运营工作台: {base}", highlight=False)

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
@@ -39,7 +40,12 @@ ROUTER_MODULES = (
     "pages_archive",
     "pages_import",
     "pages_admin",
-    "api_v1",
+    "api_groups",
+    "api_people",
+    "api_search",
+    "api_inbox",
+    "api_imports",
+    "api_users",
 )
 
 STATUS = {
@@ -119,8 +125,8 @@ def _docs_routes(app: FastAPI) -> None:
         )
 
 
-def create_app(url: str | None = None) -> FastAPI:
-    """The workspace on the store at `url` (default: the configured store)."""
+def create_app(store: Engine | str | None = None) -> FastAPI:
+    """The workspace on `store`: an engine, a URL, or None for the configured store."""
     app = FastAPI(
         title="shequn 社群",
         version=__version__,
@@ -130,7 +136,7 @@ def create_app(url: str | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         dependencies=[Depends(optional_user), Depends(csrf_guard)],
     )
-    app.state.store = open_store(url)
+    app.state.store = store if isinstance(store, Engine) else open_store(store)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ShequnError, _shequn_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -84,5 +84,18 @@ add(
             "No insights yet: run `shequn refresh` (it runs after every import).",
         ),
         "snapshot.age": ("数据更新于 {when}", "Insights from {when}"),
+        "me.title": ("我的账号", "My account"),
+        "me.lang": ("界面语言", "Language"),
+        "me.zone": ("时区（留空为默认）", "Time zone (empty: the default)"),
+        "me.tokens": ("API 令牌", "API tokens"),
+        "me.token_name": ("用途", "Purpose"),
+        "me.token_new": ("生成令牌", "Make a token"),
+        "me.token_once": (
+            "请立即复制，此令牌只显示这一次：",
+            "Copy it now; this token is shown only once:",
+        ),
+        "me.revoke": ("撤销", "Revoke"),
+        "me.revoked": ("已撤销", "revoked"),
+        "me.last_used": ("最近使用", "Last used"),
     }
 )

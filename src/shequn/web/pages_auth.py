@@ -129,3 +129,26 @@ def preferences(
     """Switch the interface language and the zone dates are shown in."""
     users.set_preferences(store, user.id, lang=lang or None, timezone=timezone)
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/me")
+def my_account(request: Request, store: Store, user: CurrentUser) -> Response:
+    """The user's own page: language, zone, API tokens."""
+    tokens = users.list_api_tokens(store, user.id)
+    return page(request, user, "me.html.j2", tokens=tokens, new_token=None, active="me")
+
+
+@router.post("/me/tokens")
+def new_api_token(
+    request: Request, store: Store, user: CurrentUser, name: Annotated[str, Form()] = "script"
+) -> Response:
+    """Make an API token; the page shows it once."""
+    token = users.create_api_token(store, user.id, name.strip() or "script")
+    tokens = users.list_api_tokens(store, user.id)
+    return page(request, user, "me.html.j2", tokens=tokens, new_token=token, active="me")
+
+
+@router.post("/me/tokens/{token_id}/revoke")
+def revoke_api_token(store: Store, user: CurrentUser, token_id: int) -> Response:
+    users.revoke_api_token(store, user.id, token_id)
+    return RedirectResponse("/me", status_code=303)
