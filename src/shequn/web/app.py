@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -143,6 +144,7 @@ def create_app(store: Engine | str | None = None) -> FastAPI:
     app.mount("/static/report", StaticFiles(directory=REPORT_STATIC), name="report-static")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _docs_routes(app)
+    app.state.routers = []
     for name in ROUTER_MODULES:
         try:
             module = importlib.import_module(f"shequn.web.{name}")
@@ -152,4 +154,13 @@ def create_app(store: Engine | str | None = None) -> FastAPI:
             log.debug("router module %s not present", name)
             continue
         app.include_router(module.router)
+        app.state.routers.append(module.router)
     return app
+
+
+def all_routes(app: FastAPI) -> list[APIRoute]:
+    """Every route of the workspace's own modules (tests check access rules route by route)."""
+    found = [r for r in app.routes if isinstance(r, APIRoute)]
+    for router in app.state.routers:
+        found.extend(r for r in router.routes if isinstance(r, APIRoute))
+    return found
