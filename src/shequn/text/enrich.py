@@ -1,0 +1,372 @@
+"""Incremental enrichment: every text rule runs once per message after import (`message_label`).
+
+Issue 4 asks that text work (segmentation, scores, classes) be done once per message and never
+again on refresh; the inbox, the group page and the text metrics read the labels from here.
+
+Which messages get a row (docs/text-answers.md, "Enrichment"):
+- kinds text, media, link and file whose text is not blank: every rule runs on the text (a
+  link's comment or a file's caption is the member's own words; a file name rarely fires a rule);
+- red_packet: a row with offtopic "red_packet" and nothing else, whatever the greeting says;
+- anything else (system notices, stickers, voice, calls, ...) and blank texts: no row. Readers
+  join on message_label, so a missing row reads as "no label"; all-false rows would only cost
+  space.
+
+The step advances a watermark, the search_state row "enrich" holding the highest message id done,
+in the same transaction as each batch's rows, so a killed run resumes after its last batch and
+each message is labelled once. Rows are written with ON CONFLICT DO NOTHING, so a batch written
+again (the watermark lost to a crash) changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from shequn.errors import InputError, ShequnError
+from shequn.store import schema as t
+from shequn.text.feedback import classify_feedback
+from shequn.text.offtopic import detect_offtopic
+from shequn.text.questions import detect_question
+from shequn.text.rituals import checkin_day, detect_self_intro
+from shequn.text.theme import ThemeModel
+
+log = logging.getLogger(__name__)
+
+STATE = "enrich"  # the search_state row of this step
+LABELLED_KINDS = frozenset({"text", "media", "link", "file"})
+PARALLEL_FROM = 20_000  # pending messages; fewer are done here, sooner than processes start
+AHEAD = 2  # batches in flight per worker: each stays busy, memory stays bounded
+
+Theme = tuple[str, tuple[str, ...]]  # a group's (description, keywords)
+Row = tuple[int, int, str, str]  # message id, community id, kind, text
+Label = tuple[Any, ...]  # the values of LABEL_COLUMNS
+Labelled = Generator[tuple["Batch", list[Label]], None, None]
+LABEL_COLUMNS = (
+    "message_id",
+    "community_id",
+    "is_question",
+    "feedback",
+    "feedback_confidence",
+    "offtopic",
+    "theme_score",
+    "is_intro",
+    "is_checkin",
+)
+
+
+class Batch(NamedTuple):
+    """Messages read in id order: the last id covered, how many, and those to label."""
+
+    last_id: int
+    messages: int
+    rows: list[Row]
+    themes: dict[int, Theme]
+
+
+# --- the rules, in whichever process runs them --------------------------------------------------
+
+_models: dict[Theme, ThemeModel | None] = {}
+
+
+def _model(theme: Theme) -> ThemeModel | None:
+    """The group's theme model, built once per process; None when the theme has no terms."""
+    if theme not in _models:
+        try:
+            _models[theme] = ThemeModel(description=theme[0], keywords=theme[1])
+        except InputError:
+            _models[theme] = None
+    return _models[theme]
+
+
+def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) -> Label | None:
+    """The label values (LABEL_COLUMNS without the two ids) of one message, or None for no row.
+
+    theme_score is the theme-fit score (0..1), None when the message is too short to tell or
+    the group has no theme: leaving those out keeps theme-fit averages honest.
+    """
+    if kind == "red_packet":
+        return (False, None, None, "red_packet", None, False, False)
+    if kind not in LABELLED_KINDS or not text.strip():
+        return None
+    feedback = classify_feedback(text)
+    offtopic = detect_offtopic(text, (theme[1] or None) if theme else None)
+    model = _model(theme) if theme else None
+    fit = model.score(text) if model is not None else None
+    return (
+        detect_question(text) is not None,
+        feedback.label if feedback else None,
+        feedback.confidence if feedback else None,
+        offtopic.label if offtopic else None,
+        fit.score if fit is not None and fit.label != "too_short" else None,
+        detect_self_intro(text) is not None,
+        checkin_day(text) is not None,
+    )
+
+
+def label_rows(rows: Sequence[Row], themes: Mapping[int, Theme]) -> list[Label]:
+    """Full label rows (LABEL_COLUMNS) for the messages that get one."""
+    out: list[Label] = []
+    for message_id, community_id, kind, text in rows:
+        label = label_message(text, kind=kind, theme=themes.get(community_id))
+        if label is not None:
+            out.append((message_id, community_id, *label))
+    return out
+
+
+# --- the step ---------------------------------------------------------------------------------
+
+
+def pending(store: Engine) -> int:
+    """How many messages the next enrich_pending will go over."""
+    with store.connect() as conn:
+        return _count_after(conn, _watermark(conn))
+
+
+def enrich_pending(
+    store: Engine,
+    *,
+    batch: int = 5000,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Label every message after the watermark, in id order; returns how many were gone over
+    (messages without words, which get no row, included, so it matches `pending`).
+
+    `workers` processes (default one per core; 1 runs here) apply the rules while this one
+    reads and writes: the rules are pure Python and hold the GIL, so threads would not help.
+    A backlog under PARALLEL_FROM is done here, sooner than processes start. `progress` gets
+    (done, total) after each batch.
+    """
+    if batch < 1:
+        raise InputError("batch must be at least 1", field="batch")
+    with store.begin() as conn:
+        _ensure_state(conn)
+        last = _watermark(conn)
+        total = _count_after(conn, last)
+    if total == 0:
+        return 0
+    if workers is None:
+        workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 1
+    batches = _batches(store, last, batch)
+    if workers < 2:
+        labelled: Labelled = ((b, label_rows(b.rows, b.themes)) for b in batches)
+    else:
+        labelled = _label_in_workers(batches, workers)
+    with contextlib.closing(labelled):
+        return _write(store, last, labelled, total, progress)
+
+
+def _write(
+    store: Engine,
+    last: int,
+    labelled: Iterable[tuple[Batch, list[Label]]],
+    total: int,
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    done = rows = 0
+    for item, labels in labelled:
+        with store.begin() as conn:
+            if _watermark(conn, lock=True) != last:
+                log.info("another run is enriching the same messages; leaving them to it")
+                break
+            _insert(conn, labels)
+            _set_watermark(conn, item.last_id)
+        last = item.last_id
+        done += item.messages
+        rows += len(labels)
+        if progress is not None:
+            progress(done, total)
+    log.info("enrichment: %d messages gone over, %d labelled", done, rows)
+    return done
+
+
+def _batches(store: Engine, after: int, size: int) -> Iterator[Batch]:
+    """The messages after `after` in id order, `size` at a time, with their groups' themes."""
+    themes: dict[int, Theme] = {}
+    m = t.message.c
+    while True:
+        with store.connect() as conn:
+            found = conn.execute(
+                select(m.id, m.community_id, m.kind, m.text)
+                .where(m.id > after)
+                .order_by(m.id)
+                .limit(size)
+            ).all()
+            if not found:
+                return
+            wanted = {r.community_id for r in found}
+            if not wanted <= themes.keys():
+                themes.update(_themes(conn, wanted - themes.keys()))
+        after = found[-1].id
+        rows = [(r.id, r.community_id, r.kind, r.text or "") for r in found]
+        yield Batch(after, len(found), rows, {cid: themes[cid] for cid in wanted})
+
+
+def _themes(conn: Connection, ids: Iterable[int]) -> dict[int, Theme]:
+    """Each group's theme as `shequn classify --group` reads it: its theme description (else
+    its name) and its keywords (a JSON array; anything else counts as none)."""
+    c = t.community.c
+    out: dict[int, Theme] = {}
+    for row in conn.execute(select(c.id, c.name, c.theme, c.keywords).where(c.id.in_(list(ids)))):
+        out[row.id] = (row.theme or row.name or "", _keywords(row.id, row.keywords))
+    return out
+
+
+def _keywords(community_id: int, raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        value = None
+    if not isinstance(value, list):
+        log.warning("group %d: keywords are not a JSON array; ignored", community_id)
+        return ()
+    return tuple(str(k) for k in value if str(k).strip())
+
+
+# --- the watermark and the rows -----------------------------------------------------------------
+
+
+def _count_after(conn: Connection, last: int) -> int:
+    query = select(func.count()).select_from(t.message).where(t.message.c.id > last)
+    return int(conn.execute(query).scalar_one())
+
+
+def _watermark(conn: Connection, *, lock: bool = False) -> int:
+    s = t.search_state.c
+    query = select(s.last_message_id).where(s.name == STATE)
+    # On PostgreSQL two runs take turns on the row; SQLite writers are one at a time anyway.
+    value = conn.execute(query.with_for_update() if lock else query).scalar()
+    return int(value or 0)
+
+
+def _ensure_state(conn: Connection) -> None:
+    conn.execute(
+        _upsert(conn, t.search_state).values(name=STATE, last_message_id=0).on_conflict_do_nothing()
+    )
+
+
+def _set_watermark(conn: Connection, last: int) -> None:
+    s = t.search_state
+    conn.execute(s.update().where(s.c.name == STATE).values(last_message_id=last))
+
+
+_COLUMNS = ", ".join(LABEL_COLUMNS)
+# Driver-level executemany with tuples: Core's per-row dict handling cost as much as the rules.
+_INSERT_SQLITE = (
+    f"INSERT INTO message_label ({_COLUMNS}) VALUES ({', '.join('?' * len(LABEL_COLUMNS))})"
+    " ON CONFLICT (message_id) DO NOTHING"
+)
+_INSERT_PG = (
+    f"INSERT INTO message_label ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(LABEL_COLUMNS))})"
+    " ON CONFLICT (message_id) DO NOTHING"
+)
+
+
+def _insert(conn: Connection, labels: list[Label]) -> None:
+    if labels:
+        sql = _INSERT_PG if conn.dialect.name == "postgresql" else _INSERT_SQLITE
+        conn.exec_driver_sql(sql, labels)
+
+
+def _upsert(conn: Connection, table: Any) -> Any:
+    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+# --- worker processes ---------------------------------------------------------------------------
+# The pattern of store/search_workers.py: batches go out in order and come back in order, a
+# worker whose caller is gone (killed with -9) exits within a second.
+
+
+def _labeller(tasks: Any, results: Any, parent: int) -> None:
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    while True:
+        n, rows, themes = tasks.get()
+        try:
+            results.put((n, label_rows(rows, themes), None))
+        except Exception as exc:  # reported to the caller, which raises
+            results.put((n, None, f"{type(exc).__name__}: {exc}"))
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _warm() -> None:
+    """Load the rules' tables before the fork, so that the workers share them."""
+    label_message("预热一下 warm up?", theme=("预热", ("warm",)))
+
+
+def _label_in_workers(batches: Iterable[Batch], workers: int) -> Labelled:
+    _warm()
+    mpc: Any = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    tasks, results = mpc.Queue(), mpc.Queue()
+    args = (tasks, results, os.getpid())
+    procs = [
+        mpc.Process(target=_labeller, name="shequn-enrich", daemon=True, args=args)
+        for _ in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        yield from _in_order(batches, tasks, results, procs, workers * AHEAD)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+        for q in (tasks, results):
+            q.cancel_join_thread()
+            q.close()
+
+
+def _in_order(
+    batches: Iterable[Batch], tasks: Any, results: Any, procs: list[Any], ahead: int
+) -> Iterator[tuple[Batch, list[Label]]]:
+    sent_items: dict[int, Batch] = {}
+    done: dict[int, list[Label]] = {}
+    source = iter(batches)
+    sent = got = 0
+    while True:
+        while sent - got < ahead and (item := next(source, None)) is not None:
+            sent_items[sent] = item
+            tasks.put((sent, item.rows, item.themes))
+            sent += 1
+        if got == sent:
+            return
+        while got not in done:
+            n, labels = _result(results, procs)
+            done[n] = labels
+        yield sent_items.pop(got), done.pop(got)
+        got += 1
+
+
+def _result(results: Any, procs: list[Any]) -> tuple[int, list[Label]]:
+    while True:
+        try:
+            n, labels, error = results.get(timeout=1.0)
+        except queue.Empty:
+            dead = [p for p in procs if not p.is_alive()]
+            if dead:
+                raise ShequnError(
+                    f"an enrichment process ended unexpectedly (exit code {dead[0].exitcode})"
+                ) from None
+            continue
+        if error is not None:
+            raise ShequnError(f"an enrichment process failed: {error}")
+        return n, labels
