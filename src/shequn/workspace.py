@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,22 @@ from sqlalchemy import Engine
 log = logging.getLogger(__name__)
 
 
+# Response times describe how the groups are answered lately, not over their whole history; an
+# answer task is only worth making for a question still fresh enough to answer.
+RESPONSE_DAYS = 28
+UNANSWERED_DAYS = 7
+
+
 def question_tables(store: Engine, *, now: datetime) -> dict[str, Any]:
     """The questions-and-responses tables the snapshot carries beside the metrics."""
     from shequn.text.answers import question_responses, response_summary, unanswered_questions
 
-    responses = question_responses(store)
+    responses = question_responses(store, since=now - timedelta(days=RESPONSE_DAYS), until=now)
     return {
         "question_response": response_summary(responses),
-        "unanswered_questions": unanswered_questions(store, now=now),
+        "unanswered_questions": unanswered_questions(
+            store, now=now, since=now - timedelta(days=UNANSWERED_DAYS)
+        ),
     }
 
 

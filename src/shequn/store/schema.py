@@ -188,6 +188,7 @@ message = Table(
     UniqueConstraint("community_id", "platform_msg_id"),
     Index(None, "community_id", "sent_at"),
     Index(None, "account_id", "sent_at"),
+    Index(None, "community_id", "reply_to"),  # replies to a question (migration 0003)
 )
 
 reaction = Table(

@@ -287,9 +287,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("task_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_task_event_task_id"), ["task_id"], unique=False)
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_message_community_id_reply_to"),
+            ["community_id", "reply_to"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_message_community_id_reply_to"))
     with op.batch_alter_table("task_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_task_event_task_id"))
 
