@@ -23,6 +23,8 @@ from shequn.web import i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
+# Every template is HTML: escape by default (select_autoescape does not know the .j2 suffix).
+templates.env.autoescape = True
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 
