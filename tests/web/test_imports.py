@@ -74,7 +74,9 @@ def upload_page(client, data: bytes, name: str = "chats.jsonl", **form: Any):
 
 
 def poll(api, job_id: str, timeout: float = 60) -> dict[str, Any]:
-    """Ask for the job's progress until it is over, as a script would."""
+    """Ask for the job's progress until it is over, as a script would. Pass a session client:
+    an API token records its last use on every request, a write that races the import on
+    SQLite (users.token_user; reported)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = api.get(f"/api/v1/imports/{job_id}").json()
@@ -115,7 +117,8 @@ def test_page_upload_imports_and_shows_counts(setup, store):
 
 def test_api_upload_then_poll_until_done(setup, store):
     app, _, _ = setup
-    api = token_client(app, make_user(store.engine, "admin"))
+    admin = make_user(store.engine, "admin")
+    api, browser = token_client(app, admin), signed_in(app, admin)
     sent = api.post(
         "/api/v1/imports",
         data={"format": "generic", "timezone": "UTC"},
@@ -125,7 +128,7 @@ def test_api_upload_then_poll_until_done(setup, store):
     started = sent.json()
     assert started["filename"] == "chats.jsonl" and started["format"] == "generic"
     assert started["state"] in ("queued", "running", "refreshing", "ok")
-    job = poll(api, started["id"])
+    job = poll(browser, started["id"])
     assert job["state"] == "ok" and job["counts"] == COUNTS
     assert job["progress"] == 1.0 and job["format_title"] and job["run_id"] == 1
     listed = api.get("/api/v1/imports").json()
@@ -148,13 +151,14 @@ def test_api_upload_then_poll_until_done(setup, store):
 
 def test_broken_file_fails_clearly_and_writes_nothing(setup, store):
     app, refresh, uploads = setup
-    api = token_client(app, make_user(store.engine, "operator"))
+    operator = make_user(store.engine, "operator")
+    api, browser = token_client(app, operator), signed_in(app, operator)
     sent = api.post(
         "/api/v1/imports",
         data={"timezone": "UTC"},
         files={"file": ("broken chats.jsonl", broken_fixture())},
     )
-    job = poll(api, sent.json()["id"])
+    job = poll(browser, sent.json()["id"])
     assert job["state"] == "failed" and job["counts"] == {}
     error = job["error"]
     assert error.startswith("broken chats.jsonl, line 3") and "'time'" in error
@@ -188,17 +192,18 @@ def test_one_import_at_a_time_the_next_waits(store, tmp_path):
     held = Refreshes(hold=True)
     jobs = ImportJobs(store.engine, uploads=tmp_path / "up", refresh=held)
     app.state.import_jobs = jobs
-    api = token_client(app, make_user(store.engine, "admin"))
+    admin = make_user(store.engine, "admin")
+    api, browser = token_client(app, admin), signed_in(app, admin)
     first = api.post("/api/v1/imports", files={"file": ("a.jsonl", FIXTURE.read_bytes())}).json()
     assert held.started.wait(60)
     other = FIXTURE.read_bytes().replace(b"team-42", b"team-43")
     second = api.post("/api/v1/imports", files={"file": ("b.jsonl", other)}).json()
     time.sleep(0.3)
-    states = {j["id"]: j["state"] for j in api.get("/api/v1/imports").json()["jobs"]}
+    states = {j["id"]: j["state"] for j in browser.get("/api/v1/imports").json()["jobs"]}
     assert states == {first["id"]: "refreshing", second["id"]: "queued"}
     held.release.set()
-    assert poll(api, first["id"])["state"] == "ok"
-    assert poll(api, second["id"])["state"] == "ok"
+    assert poll(browser, first["id"])["state"] == "ok"
+    assert poll(browser, second["id"])["state"] == "ok"
     assert held.calls == 2
 
 
@@ -264,10 +269,11 @@ def test_import_refreshes_the_real_insights(store, tmp_path, monkeypatch):
 
     monkeypatch.setattr(get_settings(), "data_dir", tmp_path / "data")
     app = make_app(store.engine)
-    api = token_client(app, make_user(store.engine, "operator"))
+    operator = make_user(store.engine, "operator")
+    api, browser = token_client(app, operator), signed_in(app, operator)
     assert Insights.open(store.engine) is None
     sent = api.post("/api/v1/imports", files={"file": ("chats.jsonl", FIXTURE.read_bytes())})
-    job = poll(api, sent.json()["id"], timeout=540)
+    job = poll(browser, sent.json()["id"], timeout=540)
     assert job["state"] == "ok" and job["refresh_error"] is None
     assert list((tmp_path / "data" / "uploads").iterdir()) == []
     insights = Insights.open(store.engine)

@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from shequn.errors import InputError, NotFound, PermissionDenied, ShequnError
 from shequn.store import schema as t
@@ -40,6 +42,11 @@ CHUNK = 1 << 20
 KEEP_JOBS = 50  # finished jobs remembered in memory (the import_run table keeps them all)
 IMPORTER_ROLES = ("admin", "operator")
 FINISHED = ("ok", "failed")
+INDEX_TRIES = 4
+INDEX_LATER = (
+    "search index not updated yet (store busy); the next import completes it / "
+    "搜索索引暂未更新（数据库繁忙），下次导入时补上"
+)
 Refresh = Callable[[Engine], object]
 
 
@@ -270,6 +277,7 @@ class ImportJobs:
                 fmt=job.fmt,
                 tz=job.tz,
                 skip_bad=job.skip_bad,
+                index=False,  # indexed below, where a busy store is retried
                 on_start=on_start,
                 on_progress=on_progress,
             )
@@ -287,6 +295,7 @@ class ImportJobs:
         warnings = [_clean(w, path) for w in report.warnings]
         if not report.already_imported:
             _relabel_run(self.store, path, job.filename)
+            warnings += self._index(job.id)
         self._set(
             job,
             run_id=report.run_id,
@@ -297,6 +306,20 @@ class ImportJobs:
             already_imported=report.already_imported,
             state="ok" if report.already_imported or self.refresh is None else "refreshing",
         )
+
+    def _index(self, job_id: str) -> list[str]:
+        """Index the new messages for search. The import has committed by now; a store busy
+        with other writers is retried, and if it stays busy the next import indexes them."""
+        from shequn.store.search import index_pending
+
+        for attempt in range(INDEX_TRIES):
+            try:
+                index_pending(self.store)
+                return []
+            except OperationalError:
+                log.warning("search index for import job %s: store busy", job_id)
+                time.sleep(0.5 * 2**attempt)
+        return [INDEX_LATER]
 
     def _fail(self, job: ImportJob, path: Path, message: str) -> None:
         run_id = _relabel_run(self.store, path, job.filename)
