@@ -10,9 +10,9 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from shequn import people_notes
-from shequn.analytics.snapshot import Insights
 from shequn.web import views_people as views
 from shequn.web.auth import Actor, CurrentUser, Store
+from shequn.web.insights import InsightsDep
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 
@@ -71,15 +71,6 @@ class PersonOut(BaseModel):
     snapshot_at: datetime | None
 
 
-def _profile(store: Store, user: CurrentUser, person_id: int, lang: str) -> dict[str, Any]:
-    ins = Insights.open(store)
-    try:
-        return views.member_profile(store, ins, user, person_id, lang=lang)
-    finally:
-        if ins is not None:
-            ins.close()
-
-
 @router.get(
     "/{person_id}",
     response_model=PersonOut,
@@ -89,6 +80,7 @@ def _profile(store: Store, user: CurrentUser, person_id: int, lang: str) -> dict
 def get_person(
     store: Store,
     user: CurrentUser,
+    ins: InsightsDep,
     person_id: int,
     lang: str | None = Query(None, pattern="^(zh|en)$"),
     format: str = Query("json", pattern="^(json|csv)$"),
@@ -97,7 +89,7 @@ def get_person(
     ),
 ) -> Any:
     """With `format=csv`, one of the page's tables (`table`) as CSV."""
-    profile = _profile(store, user, person_id, lang or user.lang)
+    profile = views.member_profile(store, ins, user, person_id, lang=lang or user.lang)
     if format == "csv":
         return PlainTextResponse(
             views.profile_csv(profile, table),

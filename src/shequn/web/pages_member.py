@@ -14,11 +14,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from shequn import people_notes
-from shequn.analytics.snapshot import Insights
 from shequn.store.users import User
 from shequn.web import i18n
 from shequn.web import views_people as views
 from shequn.web.auth import Actor, CurrentUser, Store
+from shequn.web.insights import InsightsDep
 from shequn.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -117,23 +117,20 @@ def _activity_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @router.get("/people/{person_id}")
-def member_page(request: Request, store: Store, user: CurrentUser, person_id: int) -> Response:
-    ins = Insights.open(store)
-    try:
-        profile = views.member_profile(store, ins, user, person_id, lang=user.lang)
-        return page(
-            request,
-            user,
-            "member.html.j2",
-            active="overview",
-            p=profile,
-            insights=ins,
-            chart=_activity_chart(profile["activity"]),
-            level_label=lambda level: views.level_label(level, user.lang),
-        )
-    finally:
-        if ins is not None:
-            ins.close()
+def member_page(
+    request: Request, store: Store, user: CurrentUser, ins: InsightsDep, person_id: int
+) -> Response:
+    profile = views.member_profile(store, ins, user, person_id, lang=user.lang)
+    return page(
+        request,
+        user,
+        "member.html.j2",
+        active="overview",
+        p=profile,
+        insights=ins,
+        chart=_activity_chart(profile["activity"]),
+        level_label=lambda level: views.level_label(level, user.lang),
+    )
 
 
 def _changed(request: Request, store: Store, user: User, person_id: int, section: str) -> Response:
