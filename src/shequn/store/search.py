@@ -208,7 +208,7 @@ def search(
     if not tokens:
         return []
     with engine.connect() as conn:
-        matched = _matches(conn, tokens)
+        matched = matching_ids(conn, tokens)
         m, c, a = t.message.c, t.community.c, t.account.c
         q = (
             select(m.id, m.community_id, c.name, c.platform, a.display_name, m.sent_at, m.text)
@@ -233,13 +233,13 @@ def search(
                 who,
                 at,
                 txt,
-                _neighbours(conn, cid, at, mid, context) if context else [],
+                neighbours(conn, cid, at, mid, context) if context else [],
             )
             for mid, cid, cname, plat, who, at, txt in rows
         ]
 
 
-def _matches(conn: Connection, tokens: list[str]) -> Any:
+def matching_ids(conn: Connection, tokens: list[str]) -> Any:
     """A subquery of the ids of messages holding every token."""
     if conn.dialect.name == "sqlite":
         fts = " AND ".join('"' + tok.replace('"', '""') + '"' for tok in tokens)
@@ -256,7 +256,7 @@ def _pg_lexeme(token: str) -> str:
     return "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
 
 
-def _neighbours(
+def neighbours(
     conn: Connection, cid: int, at: datetime, mid: int, n: int
 ) -> list[tuple[datetime, str | None, str, bool]]:
     m, a = t.message.c, t.account.c

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, Select, select
 
 from shequn.errors import InputError
 from shequn.store import schema as t
-from shequn.store.search import _matches, _neighbours, segment
+from shequn.store.search import matching_ids, neighbours, segment
 from shequn.store.users import User
 from shequn.web.auth import check_group
 
@@ -168,7 +168,7 @@ def _filtered(conn: Connection, query: SearchQuery) -> Select[Any]:
         .outerjoin(t.account, a.id == m.account_id)
     )
     if query.tokens:
-        matched = _matches(conn, query.tokens)
+        matched = matching_ids(conn, query.tokens)
         q = q.join(matched, matched.c.id == m.id)
     if query.groups is not None:
         q = q.where(m.community_id.in_(sorted(query.groups)))
@@ -212,7 +212,7 @@ def search_messages(
 def _hit(conn: Connection, row: Any, tokens: list[str], context: int) -> SearchHit:
     mid, cid, group, platform, aid, pid, sender, at, text, kind = row
     shown = text or f"[{kind}]"
-    around = _neighbours(conn, cid, at, mid, context) if context else []
+    around = neighbours(conn, cid, at, mid, context) if context else []
     return SearchHit(
         message_id=mid,
         community_id=cid,
