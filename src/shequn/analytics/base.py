@@ -7,7 +7,9 @@ turns them into the operator's vocabulary, limited to the report period:
   operator flags, whether it is UGC, and the account it replies to;
 - `member_day`: activity per group, account and local day;
 - `spells`: membership spells with local join/leave days;
-- `communities`, `calendar`, `reactions`, `attributes`, `windows`.
+- `communities`, `calendar`, `reactions`, `attributes`, `windows`;
+- `signals`: messages with a text label (question, feedback, off-topic, self-introduction,
+  on-theme) from the enrichment step.
 
 The period is [since_day, until_day] in local day numbers (see `analytics.features`); `until_day`
 is "today" for everything that looks back (silent for N days, retention, levels).
@@ -37,6 +39,7 @@ RAW_TABLES = (
     "discussion_window",
     "zone",
     "calendar",
+    "message_signal",
 )
 OPERATOR_ROLES = ("owner", "admin", "operator")
 
@@ -120,6 +123,39 @@ class Base:
             is_ugc=~is_bot & ~is_operator & m.account_id.notnull() & (m.kind != "system"),
         )
         return m
+
+    @cached_property
+    def signals(self) -> ir.Table:
+        """Messages of the period that carry a text label, with their facts from `messages`.
+
+        Labels come from the enrichment step (`message_label`, `text.enrich`); only rows with a
+        signal are read (a question, a feedback class, an off-topic reason, a self-introduction,
+        or a theme score at or above `store_read.SIGNAL_THEME_FLOOR`). A message not enriched
+        yet has no row, so it reads as unlabelled.
+        """
+        s = self.raw["message_signal"].drop("community_id")  # `messages` carries it
+        m = self.messages
+        j = m.join(s, m.id == s.message_id)
+        return j.select(
+            "message_id",
+            "community_id",
+            "account_id",
+            "person_id",
+            "display_name",
+            "is_bot",
+            "is_operator",
+            "is_ugc",
+            "epoch",
+            "day",
+            "platform_msg_id",
+            "reply_to",
+            "reply_account_id",
+            is_question=j.is_question.cast("boolean"),
+            feedback=j.feedback,
+            offtopic=j.offtopic,
+            theme_score=j.theme_score.cast("float64"),
+            is_intro=j.is_intro.cast("boolean"),
+        )
 
     @cached_property
     def member_day(self) -> ir.Table:

@@ -24,16 +24,19 @@ from sqlalchemy import Engine
 
 from shequn.analytics import zones
 from shequn.analytics.features import member_day, message_features, reply_targets
-from shequn.analytics.store_read import SCHEMAS, Snapshot, read_tables
+from shequn.analytics.store_read import SCHEMAS, SIGNAL_THEME_FLOOR, Snapshot, read_tables
 from shequn.config import get_settings
 
 log = logging.getLogger(__name__)
+# Read whole on every refresh. message_signal too: the text labels are written by the enrichment
+# step after import, so a message's labels may arrive after the message passed the watermark.
 SMALL_TABLES = (
     "account",
     "membership",
     "reaction",
     "product_attribute",
     "discussion_window",
+    "message_signal",
 )
 CHUNK = 500_000  # messages read per step on the first load: bounds memory
 # Bump when features.message_features / member_day change columns or meaning: caches rebuild.
@@ -313,6 +316,7 @@ class PostgresEngine(_ComputedEngine):
             joined_epoch=m.joined_at.epoch_seconds().cast("int64"),
             left_epoch=m.left_at.epoch_seconds().cast("int64"),
         )
+        self._raw["message_signal"] = _signals(t("message_label"))
         msg = t("message").select(*[f.name for f in SCHEMAS["message"]])
         self._finish(msg)
 
@@ -321,6 +325,19 @@ class PostgresEngine(_ComputedEngine):
 
     def close(self) -> None:
         self._dbapi.close()
+
+
+def _signals(label: ir.Table) -> ir.Table:
+    """`store_read.SOURCES["message_signal"]` in Ibis, for the engine that reads no copy."""
+    kept = (
+        label.is_question
+        | label.feedback.notnull()
+        | label.offtopic.notnull()
+        | label.is_intro
+        | (label.theme_score >= SIGNAL_THEME_FLOOR)
+    )
+    cols = [f.name for f in SCHEMAS["message_signal"]]
+    return label.filter(kept).select(*cols)
 
 
 class SparkEngine(_ComputedEngine):
@@ -363,7 +380,10 @@ class SparkEngine(_ComputedEngine):
 def _read_parquet(folder: Path, name: str) -> pa.Table:
     import pyarrow.parquet as pq
 
-    return pq.read_table(folder / f"{name}.parquet")
+    path = folder / f"{name}.parquet"
+    if name == "message_signal" and not path.exists():
+        return SCHEMAS[name].empty_table()  # exported before labels were: no labels yet
+    return pq.read_table(path)
 
 
 def _spark_schema(schema: pa.Schema) -> Any:

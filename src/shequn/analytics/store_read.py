@@ -94,6 +94,31 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("end_minute", pa.int64()),
         ]
     ),
+    # The sparse text labels (`message_label`, see SOURCES): only rows that say something.
+    "message_signal": pa.schema(
+        [
+            ("message_id", pa.int64()),
+            ("community_id", pa.int64()),
+            ("is_question", pa.bool_()),
+            ("feedback", pa.string()),
+            ("offtopic", pa.string()),
+            ("theme_score", pa.float64()),
+            ("is_intro", pa.bool_()),
+        ]
+    ),
+}
+
+# `text.theme.ON_THEME_AT`, repeated so reading the store does not import the text library (a
+# test checks they agree): on-theme rows are kept so KOL expertise can count them.
+SIGNAL_THEME_FLOOR = 0.5
+# Raw tables read from a store table of another name, with the rows they keep. message_signal:
+# labelled messages that carry a signal; the all-false rows of everyday chat stay behind.
+SOURCES: dict[str, tuple[str, str]] = {
+    "message_signal": (
+        "message_label",
+        "WHERE is_question OR feedback IS NOT NULL OR offtopic IS NOT NULL OR is_intro "
+        f"OR theme_score >= {SIGNAL_THEME_FLOOR}",
+    ),
 }
 
 IN_PROCESS_ROWS = 100_000  # fewer new messages than this are read without a child process
@@ -112,6 +137,8 @@ _EPOCH = {
 
 def _select(table: str, dialect: str, where: str = "") -> str:
     """SELECT of `table`'s schema columns; nullable ones wrapped in a typed sentinel."""
+    source, kept = SOURCES.get(table, (table, ""))
+    where = where or kept
     ep = _EPOCH[dialect]
     exprs = {
         "membership": {
@@ -133,7 +160,7 @@ def _select(table: str, dialect: str, where: str = "") -> str:
         elif pa.types.is_boolean(f.type):
             expr = f"CAST({expr} AS INTEGER)"
         cols.append(f'{expr} AS "{f.name}"')
-    return f"SELECT {', '.join(cols)} FROM {table} {where}"
+    return f"SELECT {', '.join(cols)} FROM {source} {where}"
 
 
 def _restore(table: str, data: pa.Table) -> pa.Table:

@@ -1,3 +1,11 @@
 """The metric declarations; importing this package registers every metric."""
 
-from shequn.analytics.metrics import core, followup, groups, members, program  # noqa: F401
+from shequn.analytics.metrics import (  # noqa: F401
+    connections,
+    core,
+    followup,
+    groups,
+    kol,
+    members,
+    program,
+)
