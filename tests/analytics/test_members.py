@@ -163,7 +163,7 @@ def test_leaving_and_rejoining(store):
     assert away.table.num_rows == 0  # neither a member nor speaking in that week
     back = run(store, "member_stats", since="2026-03-02", until="2026-03-08")
     assert rows(back, "display_name", "messages", "level") == [("r", 0, "newcomer")]
-    h = run(store, "level_history", since="2026-02-02", until="2026-03-22")
+    h = run(store, "level_history", since="2026-02-02", until="2026-03-22", changes_only=False)
     # Week of 2 Feb: 1 active day (score 1), joined that day: newcomer; 9 Feb still new (2 Feb
     # ≥ 15 Feb − 13). Left on Fri 20 Feb: weeks of 16 and 23 Feb not shown; he is a participant
     # there (2 Feb... 3 Feb is in both windows). Rejoined Wed 4 Mar: newcomer again though the
@@ -219,7 +219,9 @@ def _hovering_member(store):
 
 def test_levels_promote_at_once_and_demote_after_the_grace_weeks(store):
     _hovering_member(store)
-    h = run(store, "level_history", since="2026-03-02", until="2026-05-10", **SIMPLE)
+    h = run(
+        store, "level_history", since="2026-03-02", until="2026-05-10", changes_only=False, **SIMPLE
+    )
     week = [day("2026-03-02") + 7 * w for w in range(10)]
     # 3 → participant (the 23 Feb week was a lurker week); 10 → contributor at once;
     # 9, 9 hover in [90%, 100%) of the bar: kept; 8 is one week under 9: kept; 10 reaches again;
@@ -236,6 +238,9 @@ def test_levels_promote_at_once_and_demote_after_the_grace_weeks(store):
         (week[8], 9, "participant", "participant", False),
         (week[9], 10, "contributor", "participant", True),
     ]
+    # by default only the changes: the same rows as the changed weeks above
+    changes = run(store, "level_history", since="2026-03-02", until="2026-05-10", **SIMPLE)
+    assert rows(changes, *HISTORY_COLS) == [r for r in rows(h, *HISTORY_COLS) if r[4]]
     reasons = [row["reason"] for row in h.rows() if row["changed"]]
     assert reasons[1:3] == [
         "promoted to contributor: score 10 ≥ 10 (active days 1, members who replied 0, "
