@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_people import build
 
 from analytics_builder import StoreBuilder
 from shequn.store.db import make_engine, upgrade
 from shequn.store.search import index_pending
 from shequn.web.views_search import SearchQuery, highlight, search_messages
 from web_client import make_app, make_user, signed_in, token_client
+
+from .test_people import build
 
 
 @pytest.fixture(scope="module")
