@@ -8,4 +8,5 @@ from shequn.analytics.metrics import (  # noqa: F401
     kol,
     members,
     program,
+    theme,
 )
