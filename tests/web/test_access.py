@@ -76,6 +76,10 @@ GROUP_TABLES = [
     "slipping",
     "silent",
     "prune",
+    "funnel",
+    "kols",
+    "connections",
+    "theme_fit",
 ]
 PERSON_TABLES = ("memberships", "activity", "level_changes")
 

@@ -69,6 +69,7 @@ class GroupDetail(BaseModel):
     retention: dict[str, Any] | None = None
     questions: dict[str, Any] | None = None
     concentration: dict[str, Any] | None = None
+    connections: dict[str, Any] | None = None
     trend: float | None = None
     open_tasks: int | None = None
 
@@ -156,7 +157,8 @@ def group(community_id: int, store: Store, user: CurrentUser, insights: Insights
 @router.get(
     "/groups/{community_id}/{table}",
     response_model=TablePage,
-    summary="A table of one group (daily, heatmap, cohorts, members, …; format=csv) · 群数据表",
+    summary="A table of one group (daily, members, funnel, kols, connections, theme_fit, …; "
+    "format=csv) · 群数据表",
 )
 def group_table(
     community_id: int,

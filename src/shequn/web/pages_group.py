@@ -1,6 +1,7 @@
 """The Group page (`/groups/{id}`): its metrics over time, when it talks, join cohorts and
-retention, a funnel from what is measured, levels, waiting questions, core users and the members
-table. The data comes from views_groups (shared with the API); this module draws the charts."""
+retention, the lifecycle funnel, levels, theme fit by week, connections between members, waiting
+questions, KOLs beside the core users, and the members table. The data comes from views_groups
+(shared with the API); this module draws the charts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from shequn.analytics.metrics.connections import STEPS
 from shequn.analytics.snapshot import Insights
 from shequn.web import i18n
 from shequn.web import views_groups as views
@@ -19,8 +21,8 @@ from shequn.web.views_groups import InsightsDep
 
 router = APIRouter(include_in_schema=False)
 EPOCH = date(1970, 1, 1)
-KOL_TABLES = ("kols", "kol_ranking", "group_kols")
-THEME_TABLES = ("theme_fit", "group_theme_fit")
+STEP_EN = {code: en for code, _zh, en in STEPS}
+FLAGGED_SHOWN = 8  # flagged theme-fit weeks listed on the page, latest first
 MEMBER_SORTS = (
     "display_name", "level_rank", "messages", "active_days", "replies_given",
     "replies_received", "repliers", "reactions_received", "last_seen_day",
@@ -49,21 +51,45 @@ i18n.add(
         "group.d1": ("次日留存", "Next-day retention"),
         "group.w1": ("次周留存", "Next-week retention"),
         "group.of_joins": ("{n} / {d} 次入群", "{n} of {d} joins"),
-        "group.funnel": ("漏斗", "Funnel"),
-        "group.funnel_note": (
-            "尚无专门的漏斗指标：以下步骤取自留存和等级数据。",
-            "No funnel metric yet: these steps come from retention and levels.",
-        ),
-        "group.f_joined": ("入群", "Joined"),
-        "group.f_day1": ("次日发言", "Spoke the next day"),
-        "group.f_week1": ("次周发言", "Spoke the next week"),
-        "group.f_members": ("本周成员", "Members this week"),
-        "group.f_participants": ("参与者及以上", "Participant or above"),
-        "group.f_contributors": ("贡献者及以上", "Contributor or above"),
-        "group.f_core": ("核心", "Core"),
+        "group.funnel": ("成员生命周期漏斗", "Lifecycle funnel"),
+        "group.step": ("步骤", "Step"),
+        "group.conversion": ("上一步转化", "From previous step"),
+        "group.of_joined": ("占加入者", "Of joined"),
         "group.levels": ("等级分布（每周）", "Levels by week"),
-        "group.theme_fit": ("主题契合度", "Theme fit"),
-        "group.not_yet": ("暂未提供（尚无此指标）", "Not yet (no such metric yet)"),
+        "group.theme_fit": ("主题契合度（每周）", "Theme fit by week"),
+        "group.on_theme": ("切题占比", "On theme"),
+        "group.off_topic": ("离题占比", "Off topic"),
+        "group.keywords": ("关键词", "Keywords"),
+        "group.no_theme": (
+            "本群未设主题和关键词：消息按群名「{name}」打分，设置主题后更准确。",
+            "No theme or keywords set for this group: messages are scored against its name, "
+            "“{name}”; a theme makes the score truer.",
+        ),
+        "group.not_scored": (
+            "本群消息还没有主题分（主题设置晚于标注，或尚未运行 `shequn refresh`）。",
+            "No theme scores for this group's messages yet (theme set after they were labelled, "
+            "or `shequn refresh` not run).",
+        ),
+        "group.flagged_weeks": ("切题过低的周", "Weeks with little on theme"),
+        "group.flagged_more": (
+            "最近 {n} 周，共 {total} 周（见 CSV）",
+            "the latest {n} of {total} weeks (all in the CSV)",
+        ),
+        "group.week": ("周", "Week"),
+        "group.no_flags": ("没有切题过低的周。", "No week with too little on theme."),
+        "group.connections": ("成员连接", "Member connections"),
+        "group.member_messages": ("成员发言", "Member messages"),
+        "group.member_replies": ("成员间回复", "Member-to-member replies"),
+        "group.questions_asked": ("提问", "Questions"),
+        "group.by_members": ("成员首先解答", "First answered by members"),
+        "group.by_operators": ("运营首先解答", "First answered by operators"),
+        "group.no_reply": ("无人回复", "No reply"),
+        "group.invitations": ("邀请入群", "Invited in"),
+        "group.inviters": ("{n} 位邀请人", "by {n} members"),
+        "group.metric_missing": (
+            "快照中还没有这项指标（运行 `shequn refresh`）。",
+            "Not in the snapshot yet (run `shequn refresh`).",
+        ),
         "group.questions": ("待回答的问题", "Unanswered questions"),
         "group.questions_stats": (
             "共 {q} 个问题，未回答占 {share}，回复中位时间 {median}",
@@ -73,11 +99,8 @@ i18n.add(
             "快照中还没有问题数据（运行 `shequn refresh`）。",
             "No question data in the snapshot yet (run `shequn refresh`).",
         ),
-        "group.kols": ("KOL（意见领袖）", "KOLs"),
-        "group.kols_missing": (
-            "快照中还没有 KOL 指标。",
-            "No KOL metric in the snapshot yet.",
-        ),
+        "group.kols": ("KOL 候选（意见领袖）", "KOL candidates"),
+        "group.score": ("得分", "Score"),
         "group.core": ("核心成员", "Core members"),
         "group.rank": ("排名", "Rank"),
         "group.share": ("占比", "Share"),
@@ -176,29 +199,51 @@ def cohort_grid(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     return [cohorts[k] for k in sorted(cohorts)], width
 
 
-def funnel(parts: dict[str, Any], level_rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-    """The steps measured today: joins → spoke next day / next week (retention), and members →
-    participant → contributor → core in the latest week (levels)."""
-    steps: list[tuple[str, Any]] = []
-    ret = parts.get("retention")
-    if ret:
-        steps += [("group.f_joined", ret["joined"]), ("group.f_day1", ret["d1_retained"]),
-                  ("group.f_week1", ret["w1_retained"])]  # fmt: skip
-    if level_rows:
-        last = max(r["week"] for r in level_rows)
-        rank = {r["level"]: r["members"] for r in level_rows if r["week"] == last}
-        above = lambda *names: sum(rank.get(n, 0) for n in names)  # noqa: E731
-        steps += [
-            ("group.f_members", above(*views.LEVELS)),
-            ("group.f_participants", above("participant", "contributor", "core")),
-            ("group.f_contributors", above("contributor", "core")),
-            ("group.f_core", above("core")),
-        ]
-    return steps
+def funnel_steps(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The funnel metric's seven rows, each with its step's name in the user's language."""
+    for r in rows:
+        r["label"] = r["step_zh"] if lang == "zh" else STEP_EN.get(r["step"], r["step"])
+    return rows
 
 
-def _first_table(insights: Insights | None, names: tuple[str, ...]) -> str | None:
-    return next((n for n in names if insights is not None and insights.has(n)), None)
+def funnel_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Members at each step, widest first (a true funnel never widens)."""
+    top = max((r["members"] for r in rows), default=0)
+    return {
+        "tooltip": {"trigger": "item"},
+        "series": [{"type": "funnel", "sort": "none", "min": 0, "max": max(top, 1), "gap": 2,
+                    "left": "10%", "width": "80%", "label": {"formatter": "{b}: {c}"},
+                    "data": [{"name": r["label"], "value": r["members"]} for r in rows]}],
+    }  # fmt: skip
+
+
+def theme_chart(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """On-theme and off-topic shares (percent) per week."""
+    tr = lambda key: i18n.text(lang, key)  # noqa: E731
+    series = [("group.on_theme", "on_theme_share"), ("group.off_topic", "off_topic_share")]
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [tr(key) for key, _ in series]},
+        "xAxis": {"type": "category", "data": [r["week_start"] for r in rows]},
+        "yAxis": {"type": "value", "min": 0, "max": 100, "axisLabel": {"formatter": "{value}%"}},
+        "series": [
+            {"name": tr(key), "type": "line",
+             "data": [round(r[column] * 100, 1) for r in rows]}
+            for key, column in series
+        ],
+    }  # fmt: skip
+
+
+def _theme(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """The theme fit card: the chart, the latest flagged weeks first (a long history can flag
+    dozens; the CSV has them all), and whether the group's messages were scored at all."""
+    flagged = [r for r in reversed(rows) if r["flagged"]]
+    return {
+        "theme_chart": theme_chart(rows, lang) if rows else None,
+        "theme_flagged": flagged[:FLAGGED_SHOWN],
+        "theme_flagged_total": len(flagged),
+        "theme_scored": any(r["theme_scored"] for r in rows),
+    }
 
 
 def _sections(insights: Insights, cid: int, lang: str) -> dict[str, Any]:
@@ -210,18 +255,24 @@ def _sections(insights: Insights, cid: int, lang: str) -> dict[str, Any]:
     daily, heat, levels = table("daily"), table("heatmap"), table("levels")
     cohorts, width = cohort_grid(table("cohorts"))
     unanswered = views.group_table(insights, cid, "unanswered", limit=20, lang=lang)
+    steps = funnel_steps(table("funnel"), lang)
     return {
         "daily_chart": daily_chart(daily, lang) if daily else None,
         "heatmap_chart": heatmap_chart(heat, lang) if heat else None,
         "levels_chart": levels_chart(levels, lang) if levels else None,
-        "levels_raw": levels,
         "cohorts": cohorts,
         "cohort_width": width,
         "unanswered": unanswered,
         "has_questions": insights.has("unanswered_questions"),
         "core": table("core", limit=20),
-        "kol_table": _first_table(insights, KOL_TABLES),
-        "theme_table": _first_table(insights, THEME_TABLES),
+        "kols": table("kols", limit=20),
+        "funnel": steps,
+        "funnel_chart": funnel_chart(steps) if steps else None,
+        **_theme(table("theme_fit"), lang),
+        "has": {
+            n: insights.has(views.GROUP_TABLES[n][0])
+            for n in ("funnel", "kols", "connections", "theme_fit")
+        },
     }
 
 
@@ -243,7 +294,6 @@ def group_page(
     values: dict[str, Any] = {"members": None}
     if insights is not None:
         values.update(_sections(insights, community_id, user.lang))
-        values["funnel"] = funnel(parts, values.pop("levels_raw"))
         where = views.members_where(store, community_id, level=level or None, name=name or None)
         values["members"] = views.group_table(
             insights, community_id, "members", where=where,

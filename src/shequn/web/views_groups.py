@@ -69,6 +69,10 @@ GROUP_TABLES: dict[str, tuple[str, str, bool]] = {
     "slipping": ("slipping_members", "days_quiet", True),
     "silent": ("silent_members", "days_since_last_message", True),
     "prune": ("prune_candidates", "month", True),
+    "funnel": ("funnel", "step_no", False),
+    "kols": ("kol_candidates", "rank", False),
+    "connections": ("connections", "community_id", False),
+    "theme_fit": ("theme_fit", "week", False),
 }
 # member_levels columns added to the members table (member_stats has `level` already)
 LEVEL_EXTRA = ("level_rank", "since_day", "score", "reason", "reason_zh")
@@ -300,14 +304,27 @@ def program_totals(
 
 
 def community(store: Engine, community_id: int) -> dict[str, Any]:
-    """The group's own record (name, platform, theme); NotFound when there is no such group."""
+    """The group's own record (name, platform, theme and its keywords as a list); NotFound when
+    there is no such group."""
     c = t.community.c
-    q = select(c.id, c.name, c.platform, c.kind, c.theme, c.timezone).where(c.id == community_id)
+    q = select(c.id, c.name, c.platform, c.kind, c.theme, c.keywords, c.timezone).where(
+        c.id == community_id
+    )
     with store.connect() as conn:
         row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFound(f"no group {community_id} / 没有这个群")
-    return dict(row)
+    return {**row, "keywords": _keywords(row["keywords"])}
+
+
+def _keywords(stored: str | None) -> list[str]:
+    """The JSON array of keywords the store keeps; anything else reads as none (it is typed in
+    by hand and must not break the page)."""
+    try:
+        words = json.loads(stored) if stored else []
+    except ValueError:
+        return []
+    return [str(w) for w in words] if isinstance(words, list) else []
 
 
 def _one(insights: Insights, table: str, cid: int, lang: str) -> dict[str, Any] | None:
@@ -321,7 +338,7 @@ def group_summary(
     store: Engine, insights: Insights | None, community_id: int, *, lang: str = "en"
 ) -> dict[str, Any]:
     """The group's record and its one-row insights (summary, tier, retention, questions,
-    concentration, trend and open tasks); insights parts are None when missing."""
+    concentration, connections, trend and open tasks); insights parts are None when missing."""
     out: dict[str, Any] = {"group": community(store, community_id)}
     parts = {
         "summary": "group_summary",
@@ -329,6 +346,7 @@ def group_summary(
         "retention": "retention",
         "questions": "question_response",
         "concentration": "core_concentration",
+        "connections": "connections",
     }
     for key, table in parts.items():
         out[key] = None if insights is None else _one(insights, table, community_id, lang)
