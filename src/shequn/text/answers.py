@@ -196,8 +196,9 @@ def _first_replies(
 ) -> dict[int, tuple[int, int, datetime]]:
     """question id -> (reply id, reply account, reply time) of its first human reply (rule a).
 
-    Driven from the replies (reply_to has no index): each reply finds its question through the
-    unique (community_id, platform_msg_id) index.
+    Driven from the questions (their labels): each question finds its replies through the
+    (community_id, reply_to) index, so the cost follows the questions in the period, not every
+    reply in the history.
     """
     q, r, ra, label = (
         t.message.alias("q"),
@@ -207,12 +208,11 @@ def _first_replies(
     )
     query = (
         select(q.c.id, r.c.id.label("rid"), r.c.account_id, r.c.sent_at)
-        .select_from(r)
-        .join(q, (q.c.community_id == r.c.community_id) & (q.c.platform_msg_id == r.c.reply_to))
-        .join(label, label.c.message_id == q.c.id)
+        .select_from(label)
+        .join(q, q.c.id == label.c.message_id)
+        .join(r, (r.c.community_id == q.c.community_id) & (r.c.reply_to == q.c.platform_msg_id))
         .join(ra, ra.c.id == r.c.account_id)
         .where(
-            r.c.reply_to.is_not(None),
             label.c.is_question == true(),
             r.c.account_id != q.c.account_id,
             ra.c.is_bot == false(),
@@ -220,11 +220,7 @@ def _first_replies(
         )
         .order_by(q.c.id, r.c.sent_at, r.c.id)
     )
-    if groups is not None:
-        query = query.where(r.c.community_id.in_(list(groups)))
-    if since is not None:  # a reply seldom precedes its question; this keeps the scan short
-        query = query.where(r.c.sent_at >= since - timedelta(days=1))
-    query = _scope(query, q, None, since, until)
+    query = _scope(query, q, groups, since, until)
     first: dict[int, tuple[int, int, datetime]] = {}
     for qid, rid, account, sent_at in conn.execute(query):
         first.setdefault(qid, (rid, account, sent_at))
