@@ -284,9 +284,8 @@ def test_threads_share_one_reader(store):
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)  # the PostgreSQL store only
 def test_refresh_on_postgres(engine, tmp_path, monkeypatch):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the PostgreSQL engine needs a PostgreSQL store")
 
     class Settings:
         data_dir = tmp_path
