@@ -21,11 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing as mp
 import os
-import queue
-import threading
-import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -34,20 +30,20 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from shequn.errors import InputError, ShequnError
+from shequn.errors import InputError
 from shequn.store import schema as t
 from shequn.text.feedback import classify_feedback
 from shequn.text.offtopic import detect_offtopic
 from shequn.text.questions import detect_question
 from shequn.text.rituals import checkin_day, detect_self_intro
 from shequn.text.theme import ThemeModel
+from shequn.workers import map_in_order
 
 log = logging.getLogger(__name__)
 
 STATE = "enrich"  # the search_state row of this step
 LABELLED_KINDS = frozenset({"text", "media", "link", "file"})
 PARALLEL_FROM = 20_000  # pending messages; fewer are done here, sooner than processes start
-AHEAD = 2  # batches in flight per worker: each stays busy, memory stays bounded
 
 Theme = tuple[str, tuple[str, ...]]  # a group's (description, keywords)
 Row = tuple[int, int, str, str]  # message id, community id, kind, text
@@ -305,24 +301,11 @@ def _upsert(conn: Connection, table: Any) -> Any:
 
 
 # --- worker processes ---------------------------------------------------------------------------
-# The pattern of store/search_workers.py: batches go out in order and come back in order, a
-# worker whose caller is gone (killed with -9) exits within a second.
 
 
-def _labeller(tasks: Any, results: Any, parent: int) -> None:
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    while True:
-        n, rows, themes = tasks.get()
-        try:
-            results.put((n, label_rows(rows, themes), None))
-        except Exception as exc:  # reported to the caller, which raises
-            results.put((n, None, f"{type(exc).__name__}: {exc}"))
-
-
-def _exit_with(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
+def _label_payload(payload: tuple[list[Row], dict[int, Theme]]) -> list[Label]:
+    rows, themes = payload
+    return label_rows(rows, themes)
 
 
 def _warm() -> None:
@@ -332,59 +315,5 @@ def _warm() -> None:
 
 def _label_in_workers(batches: Iterable[Batch], workers: int) -> Labelled:
     _warm()
-    mpc: Any = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    tasks, results = mpc.Queue(), mpc.Queue()
-    args = (tasks, results, os.getpid())
-    procs = [
-        mpc.Process(target=_labeller, name="shequn-enrich", daemon=True, args=args)
-        for _ in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    try:
-        yield from _in_order(batches, tasks, results, procs, workers * AHEAD)
-    finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-            p.join()
-        for q in (tasks, results):
-            q.cancel_join_thread()
-            q.close()
-
-
-def _in_order(
-    batches: Iterable[Batch], tasks: Any, results: Any, procs: list[Any], ahead: int
-) -> Iterator[tuple[Batch, list[Label]]]:
-    sent_items: dict[int, Batch] = {}
-    done: dict[int, list[Label]] = {}
-    source = iter(batches)
-    sent = got = 0
-    while True:
-        while sent - got < ahead and (item := next(source, None)) is not None:
-            sent_items[sent] = item
-            tasks.put((sent, item.rows, item.themes))
-            sent += 1
-        if got == sent:
-            return
-        while got not in done:
-            n, labels = _result(results, procs)
-            done[n] = labels
-        yield sent_items.pop(got), done.pop(got)
-        got += 1
-
-
-def _result(results: Any, procs: list[Any]) -> tuple[int, list[Label]]:
-    while True:
-        try:
-            n, labels, error = results.get(timeout=1.0)
-        except queue.Empty:
-            dead = [p for p in procs if not p.is_alive()]
-            if dead:
-                raise ShequnError(
-                    f"an enrichment process ended unexpectedly (exit code {dead[0].exitcode})"
-                ) from None
-            continue
-        if error is not None:
-            raise ShequnError(f"an enrichment process failed: {error}")
-        return n, labels
+    items = ((b, (b.rows, b.themes)) for b in batches)
+    yield from map_in_order(items, _label_payload, workers=workers, what="enrichment")
