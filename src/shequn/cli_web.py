@@ -23,9 +23,9 @@ def _store() -> Any:
 
 
 def _print_json(data: Any) -> None:
-    import orjson
+    from shequn.cli import _print_json as print_json
 
-    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+    print_json(data)
 
 
 def sign_in_hint(store: Any, base_url: str) -> str:

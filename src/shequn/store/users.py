@@ -12,10 +12,11 @@ import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 
 from shequn.errors import Conflict, InputError, NotFound
 from shequn.store import schema as t
@@ -126,10 +127,10 @@ def create_user(
     return get_user(store, uid)
 
 
-def _set_groups(conn: object, user_id: int, groups: Collection[int]) -> None:
-    conn.execute(delete(t.user_group).where(t.user_group.c.user_id == user_id))  # type: ignore[attr-defined]
+def _set_groups(conn: Connection, user_id: int, groups: Collection[int]) -> None:
+    conn.execute(delete(t.user_group).where(t.user_group.c.user_id == user_id))
     if groups:
-        conn.execute(  # type: ignore[attr-defined]
+        conn.execute(
             insert(t.user_group), [{"user_id": user_id, "community_id": g} for g in set(groups)]
         )
 
@@ -157,11 +158,11 @@ def find_user(store: Engine, username: str) -> User:
         return _user(conn, row)
 
 
-def _user(conn: object, row: object) -> User:
-    r = row._mapping  # type: ignore[attr-defined]
+def _user(conn: Connection, row: Row[Any]) -> User:
+    r = row._mapping
     groups: frozenset[int] | None = None
     if r["role"] == "leader":
-        ids = conn.execute(  # type: ignore[attr-defined]
+        ids = conn.execute(
             select(t.user_group.c.community_id).where(t.user_group.c.user_id == r["id"])
         )
         groups = frozenset(int(g) for (g,) in ids)

@@ -7,7 +7,7 @@ some query parameters replaced, for filters, sorting and paging).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,8 +62,6 @@ def fmt_dt(value: Any, zone: str, *, seconds: bool = False) -> str:
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            from datetime import UTC
-
             value = value.replace(tzinfo=UTC)
         local = value.astimezone(_zone(zone))
         return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
