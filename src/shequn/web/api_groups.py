@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from shequn.errors import NotFound
 from shequn.web import views_groups as views
 from shequn.web.auth import CurrentUser, Store, check_group, scope
-from shequn.web.views_groups import InsightsDep, OverviewQuery
+from shequn.web.insights import InsightsDep
+from shequn.web.views_groups import OverviewQuery
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
 Format = Literal["json", "csv"]

@@ -16,8 +16,8 @@ from shequn.analytics.snapshot import Insights
 from shequn.web import i18n
 from shequn.web import views_groups as views
 from shequn.web.auth import CurrentUser, Store, check_group
+from shequn.web.insights import InsightsDep
 from shequn.web.render import page
-from shequn.web.views_groups import InsightsDep
 
 router = APIRouter(include_in_schema=False)
 EPOCH = date(1970, 1, 1)

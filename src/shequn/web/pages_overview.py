@@ -11,8 +11,9 @@ from fastapi.responses import Response
 from shequn.web import i18n
 from shequn.web import views_groups as views
 from shequn.web.auth import CurrentUser, Store, scope
+from shequn.web.insights import InsightsDep
 from shequn.web.render import page
-from shequn.web.views_groups import InsightsDep, OverviewQuery
+from shequn.web.views_groups import OverviewQuery
 
 router = APIRouter(include_in_schema=False)
 

@@ -22,7 +22,6 @@ from sqlalchemy import Engine, select
 from shequn.analytics.snapshot import Insights
 from shequn.errors import InputError, NotFound
 from shequn.store import schema as t
-from shequn.web.insights import InsightsDep, SharedInsights  # noqa: F401  (re-exported)
 
 try:  # the inbox arrives with another change; the overview shows "—" without it
     from shequn.ops.tasks import open_counts as _open_counts
