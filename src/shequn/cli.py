@@ -462,11 +462,13 @@ def db_cmd(as_json: JsonOpt = False) -> None:
         console.print(engine.url.render_as_string(hide_password=True))
 
 
-from shequn import cli_analytics, cli_text, cli_web  # noqa: E402  (they register on `app`)
+from shequn import cli_analytics, cli_groups, cli_roles, cli_text, cli_web  # noqa: E402
 
 cli_analytics.register(app)
 cli_text.register(app)
 cli_web.register(app)
+cli_groups.register(app)
+cli_roles.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     run()

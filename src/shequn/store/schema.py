@@ -82,6 +82,8 @@ community = Table(
     Column("rules", Text),
     Column("timezone", String(64)),
     _created(),
+    # minutes a question waits for an answer before it counts as unanswered (None: the default)
+    Column("answer_window", Integer),
     UniqueConstraint("platform", "platform_id"),
 )
 
@@ -314,6 +316,30 @@ message_label = Table(
     Column("is_checkin", Boolean, nullable=False, default=False),
     Index(None, "community_id", "is_question"),
     Index(None, "community_id", "feedback"),
+)
+
+# Roles that do not come from join/leave events: seen in an export (QQ 【群主】/【管理员】,
+# Slack owners and admins) or set by the operator (`source` "import" / "operator"; the
+# operator's word wins). Membership spells are rebuilt from events and take the role from here.
+member_role = Table(
+    "member_role",
+    metadata,
+    Column("community_id", Id, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", Id, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),  # owner / admin / operator / member
+    Column("source", String(16), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False, default=lambda: datetime.now(UTC)),
+)
+
+# Who each message @mentions, resolved to accounts once after import (the text `mentions`
+# holds platform ids or names); the KOL graph reads it.
+message_mention = Table(
+    "message_mention",
+    metadata,
+    Column("message_id", Id, ForeignKey("message.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", Id, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", Id, nullable=False),
+    Index(None, "community_id"),
 )
 
 # The inbox: one task per situation (kind + key), never made twice; it closes itself when the
