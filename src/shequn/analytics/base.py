@@ -40,6 +40,7 @@ RAW_TABLES = (
     "zone",
     "calendar",
     "message_signal",
+    "message_mention",
 )
 OPERATOR_ROLES = ("owner", "admin", "operator")
 

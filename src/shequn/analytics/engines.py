@@ -28,8 +28,8 @@ from shequn.analytics.store_read import SCHEMAS, SIGNAL_THEME_FLOOR, Snapshot, r
 from shequn.config import get_settings
 
 log = logging.getLogger(__name__)
-# Read whole on every refresh. message_signal too: the text labels are written by the enrichment
-# step after import, so a message's labels may arrive after the message passed the watermark.
+# Read whole on every refresh. message_signal and message_mention too: they are written by steps
+# after import, so a message's labels may arrive after the message passed the watermark.
 SMALL_TABLES = (
     "account",
     "membership",
@@ -37,6 +37,7 @@ SMALL_TABLES = (
     "product_attribute",
     "discussion_window",
     "message_signal",
+    "message_mention",
 )
 CHUNK = 500_000  # messages read per step on the first load: bounds memory
 # Bump when features.message_features / member_day change columns or meaning: caches rebuild.
@@ -304,7 +305,13 @@ class PostgresEngine(_ComputedEngine):
         self._raw = {"community": self._put("community", community)}
         self._raw["zone"] = self._put("zone", _zone_table(community))
         t = self.con.table
-        for name in ("account", "reaction", "product_attribute", "discussion_window"):
+        for name in (
+            "account",
+            "reaction",
+            "product_attribute",
+            "discussion_window",
+            "message_mention",
+        ):
             cols = [f.name for f in SCHEMAS[name]]
             self._raw[name] = t(name).select(*cols)
         self._raw["account"] = self._raw["account"].mutate(
@@ -381,7 +388,7 @@ def _read_parquet(folder: Path, name: str) -> pa.Table:
     import pyarrow.parquet as pq
 
     path = folder / f"{name}.parquet"
-    if name == "message_signal" and not path.exists():
+    if name in ("message_signal", "message_mention") and not path.exists():
         return SCHEMAS[name].empty_table()  # exported before labels were: no labels yet
     return pq.read_table(path)
 

@@ -106,6 +106,14 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("is_intro", pa.bool_()),
         ]
     ),
+    # Who each message @mentions, resolved to accounts after import (text.mentions).
+    "message_mention": pa.schema(
+        [
+            ("message_id", pa.int64()),
+            ("community_id", pa.int64()),
+            ("account_id", pa.int64()),
+        ]
+    ),
 }
 
 # `text.theme.ON_THEME_AT`, repeated so reading the store does not import the text library (a
