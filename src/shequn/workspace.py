@@ -1,7 +1,8 @@
 """Bringing the workspace up to date after new data: labels, insights, inbox.
 
 One function runs the three steps in order, each incremental or atomic:
-1. text enrichment labels only the messages not labelled yet;
+1. text enrichment labels only the messages not labelled yet, and their @mentions are resolved
+   to accounts (`text.mentions`), both once per message;
 2. the insights snapshot (every metric, plus questions and responses) is written as a new
    generation and switched in at once, so pages never see half a refresh;
 3. the inbox is synced from the new snapshot: new situations become tasks, resolved ones close.
@@ -65,15 +66,19 @@ def refresh_workspace(
     engine_kind: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Label new messages, recompute the insights, sync the inbox; returns the snapshot folder."""
+    """Label new messages and resolve their @mentions, recompute the insights, sync the
+    inbox; returns the snapshot folder."""
     from shequn.analytics.snapshot import Insights, refresh_snapshot
     from shequn.ops.tasks import sync_tasks
     from shequn.text.enrich import enrich_pending
+    from shequn.text.mentions import resolve_pending
 
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     labelled = enrich_pending(store)
     say(f"labelled {labelled:,} new messages / 已标注新消息 {labelled:,} 条")
+    mentions = resolve_pending(store)
+    say(f"resolved {mentions:,} new @mentions / 已识别新的 @提及 {mentions:,} 个")
     extra = question_tables(store, now=data_now(store))
     t1 = time.perf_counter()
     # one line per metric is for the log; the operator gets the total
