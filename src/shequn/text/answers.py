@@ -4,9 +4,12 @@ Built on the enrichment labels (message_label.is_question, text/enrich.py). The 
 docs/text-answers.md states it: a question is answered by
 (a) the first reply to it (message.reply_to = its platform_msg_id, same group), at any time, from
     a human account other than the asker; or else
-(b) the first message strictly after it in the same group, within `window_minutes`, from a human
+(b) the first message strictly after it in the same group, within the window, from a human
     account other than the asker, that is neither a system notice nor a reply to another message.
 Bots never ask (their questions are left out) and never answer.
+
+The window is each group's stored `community.answer_window` (minutes; DEFAULT_WINDOW_MINUTES when
+unset) unless the caller passes `window_minutes`, which then holds for every group.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Integer,
     Interval,
     Select,
+    Text,
+    cast,
     false,
     func,
     literal,
@@ -40,6 +46,7 @@ from shequn.store import schema as t
 
 OPERATOR_ROLES = ("owner", "admin", "operator")
 CONTEXT = 3  # messages shown before and after an unanswered question
+DEFAULT_WINDOW_MINUTES = 30  # a group whose answer_window is unset
 
 RESPONSES_SCHEMA = pa.schema(
     [
@@ -85,13 +92,15 @@ def question_responses(
     groups: Collection[int] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    window_minutes: int = 30,
+    window_minutes: int | None = None,
 ) -> pa.Table:
     """One row per question asked in [since, until) in `groups` (all when None), oldest first,
     with whether, how, by whom and how fast it was answered (RESPONSES_SCHEMA).
 
-    Answers are looked for past `until`: a question asked just before it may be answered after.
-    A question whose window is still open reads as unanswered (yet).
+    `window_minutes` None: each group's stored answer window (DEFAULT_WINDOW_MINUTES when
+    unset); an int holds for every group. Answers are looked for past `until`: a question asked
+    just before it may be answered after. A question whose window is still open reads as
+    unanswered (yet).
     """
     _check(since, until, window_minutes)
     with store.connect() as conn:
@@ -101,15 +110,15 @@ def question_responses(
         window_ids = [r["window_id"] for r in rows if r["window_id"] and r["id"] not in replies]
         window = _messages(conn, window_ids)
         operators = _operators(conn, groups)
-    out = [_response(r, replies, window, operators, window_minutes) for r in rows]
+    out = [_response(r, replies, window, operators) for r in rows]
     return pa.Table.from_pylist(out, schema=RESPONSES_SCHEMA)
 
 
-def _check(since: datetime | None, until: datetime | None, window_minutes: int) -> None:
+def _check(since: datetime | None, until: datetime | None, window_minutes: int | None) -> None:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InputError("give an aware datetime (UTC inside)", field=name)
-    if window_minutes < 0:
+    if window_minutes is not None and window_minutes < 0:
         raise InputError("the window cannot be negative", field="window_minutes")
 
 
@@ -118,19 +127,20 @@ def _questions_query(
     groups: Collection[int] | None,
     since: datetime | None,
     until: datetime | None,
-    window_minutes: int,
+    window_minutes: int | None,
 ) -> Select[Any]:
-    """The questions, each with the id of its first window message (rule b) from an indexed
-    LIMIT 1 subquery on (community_id, sent_at)."""
+    """The questions, each with its window in minutes and the id of its first window message
+    (rule b) from an indexed LIMIT 1 subquery on (community_id, sent_at)."""
     q, label, asker, who = t.message.alias("q"), t.message_label, t.account.alias("asker"), t.person
-    w, wa = t.message.alias("w"), t.account.alias("wa")
+    w, wa, group = t.message.alias("w"), t.account.alias("wa"), t.community
+    minutes = _window_of(group, window_minutes)
     window_id = (
         select(w.c.id)
         .join(wa, wa.c.id == w.c.account_id)
         .where(
             w.c.community_id == q.c.community_id,
             w.c.sent_at > q.c.sent_at,
-            w.c.sent_at <= _plus_minutes(conn, q.c.sent_at, window_minutes),
+            w.c.sent_at <= _plus_minutes(conn, q.c.sent_at, minutes),
             w.c.account_id != q.c.account_id,
             wa.c.is_bot == false(),
             w.c.kind != "system",
@@ -150,9 +160,11 @@ def _questions_query(
             func.coalesce(asker.c.display_name, who.c.display_name).label("display_name"),
             q.c.sent_at,
             window_id.label("window_id"),
+            minutes.label("window_minutes"),
         )
         .select_from(label)
         .join(q, q.c.id == label.c.message_id)
+        .join(group, group.c.id == q.c.community_id)
         .join(asker, asker.c.id == q.c.account_id)
         .join(who, who.c.id == asker.c.person_id)
         .where(label.c.is_question == true(), asker.c.is_bot == false())
@@ -177,14 +189,24 @@ def _scope(
     return query
 
 
-def _plus_minutes(conn: Connection, column: Any, minutes: int) -> ColumnElement[Any]:
-    """`column` + `minutes`, computed by the database so the bound stays per question."""
+def _window_of(group: Any, window_minutes: int | None) -> ColumnElement[Any]:
+    """The window in minutes as SQL: the caller's for every group, else the group's own."""
+    if window_minutes is not None:
+        return literal(int(window_minutes), Integer())
+    return func.coalesce(group.c.answer_window, DEFAULT_WINDOW_MINUTES)
+
+
+def _plus_minutes(conn: Connection, column: Any, minutes: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`column` + `minutes` (an SQL integer), computed by the database so the bound stays per
+    question and per group."""
     if conn.dialect.name == "postgresql":
         moved = type_coerce(column, DateTime(timezone=True))
-        return moved + literal(timedelta(minutes=minutes), Interval())
+        step = literal(timedelta(minutes=1), Interval())
+        return moved + type_coerce(step * minutes, Interval())
     # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff"; strftime's %f has milliseconds only, so the
     # last three digits of the microseconds are carried over to compare like for like.
-    shifted = func.strftime("%Y-%m-%d %H:%M:%f", column, f"+{int(minutes)} minutes")
+    modifier = literal("+").concat(cast(minutes, Text())).concat(" minutes")
+    shifted = func.strftime("%Y-%m-%d %H:%M:%f", column, modifier)
     return shifted.concat(func.substr(column, 24, 3))
 
 
@@ -254,7 +276,6 @@ def _response(
     replies: dict[int, tuple[int, int, datetime]],
     window: dict[int, tuple[int, datetime]],
     operators: set[tuple[int, int]],
-    window_minutes: int,
 ) -> dict[str, Any]:
     out = {
         "message_id": row["id"],
@@ -268,7 +289,7 @@ def _response(
     answer, how = replies.get(row["id"]), "reply"
     if answer is None and row["window_id"] in window:
         answer, how = (row["window_id"], *window[row["window_id"]]), "window"
-        if answer[2] - row["sent_at"] > timedelta(minutes=window_minutes):
+        if answer[2] - row["sent_at"] > timedelta(minutes=row["window_minutes"]):
             answer = None  # past the window by less than SQLite's millisecond rounding
     if answer is None:
         return out
@@ -336,21 +357,36 @@ def unanswered_questions(
     *,
     groups: Collection[int] | None = None,
     now: datetime,
-    window_minutes: int = 30,
+    window_minutes: int | None = None,
     limit_per_group: int | None = None,
     since: datetime | None = None,
 ) -> pa.Table:
     """Questions without an answer whose window has passed by `now` (sent_at + window < now),
     newest first, at most `limit_per_group` per group, each with its text and `context`: a JSON
     list of the messages around it, up to CONTEXT before, the question itself, up to CONTEXT
-    after ([{message_id, sent_at, display_name, text}], oldest first) (UNANSWERED_SCHEMA)."""
+    after ([{message_id, sent_at, display_name, text}], oldest first) (UNANSWERED_SCHEMA).
+    The window is as in `question_responses`: per group unless `window_minutes` is given."""
     if now.tzinfo is None:
         raise InputError("give an aware datetime (UTC inside)", field="now")
-    until = now - timedelta(minutes=window_minutes)
+    _check(since, None, window_minutes)
+    windows = answer_windows(store, groups=groups)
+    if window_minutes is not None:
+        windows = dict.fromkeys(windows, window_minutes)
+    # the shortest window bounds the query; each group's own bound is applied to its rows
+    shortest = min(windows.values(), default=DEFAULT_WINDOW_MINUTES)
     table = question_responses(
-        store, groups=groups, since=since, until=until, window_minutes=window_minutes
+        store,
+        groups=groups,
+        since=since,
+        until=now - timedelta(minutes=shortest),
+        window_minutes=window_minutes,
     )
-    waiting = [r for r in table.to_pylist() if not r["answered"]]
+    waiting = [
+        r
+        for r in table.to_pylist()
+        if not r["answered"]
+        and r["sent_at"] < now - timedelta(minutes=windows.get(r["community_id"], shortest))
+    ]
     waiting.sort(key=lambda r: (r["sent_at"], r["message_id"]), reverse=True)
     if limit_per_group is not None:
         waiting = _first_per_group(waiting, limit_per_group)
@@ -359,6 +395,16 @@ def unanswered_questions(
             row["text"], row["context"] = _context(conn, row)
     names = UNANSWERED_SCHEMA.names
     return pa.Table.from_pylist([{n: r[n] for n in names} for r in waiting], UNANSWERED_SCHEMA)
+
+
+def answer_windows(store: Engine, *, groups: Collection[int] | None = None) -> dict[int, int]:
+    """group id -> its answer window in minutes (the stored one, else DEFAULT_WINDOW_MINUTES)."""
+    c = t.community.c
+    query = select(c.id, func.coalesce(c.answer_window, DEFAULT_WINDOW_MINUTES))
+    if groups is not None:
+        query = query.where(c.id.in_(list(groups)))
+    with store.connect() as conn:
+        return {int(cid): int(minutes) for cid, minutes in conn.execute(query)}
 
 
 def _first_per_group(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
