@@ -22,7 +22,10 @@
 - A message header is `date time sender`; the time is local (24-hour, or `8:43:38 PM` on
   English Windows) -> `ctx.localize`. The sender is `昵称(QQ号)`, `昵称<email>` (the number or
   email is the platform_id) or, in discussion groups, the name alone (then the platform_id).
-  `【管理员】`/`【群主】`/level titles before the name are dropped: records carry no role.
+  Titles before the name: `【群主】` makes the sender the group's owner and `【管理员】` an admin
+  (a MemberRole for each such sender, yielded at the end of the file; when one sender's title
+  changes within the file, the latest header wins, a header without a title meaning "member").
+  Level titles (`【活跃】`, `【LV5】`, …) are dropped.
 - The content is every line up to the next header, exactly; only the blank line the exporter
   writes after each message is removed. A whole-message `[图片]` is media, `[表情]` a sticker,
   and so on (with an empty text: the placeholder is the tool's word, not the sender's).
@@ -57,7 +60,16 @@ from shequn.model.records import (
     MessageKind,
     Record,
 )
-from shequn.platforms.base import ParseContext, Parser, Source, open_binary, register
+from shequn.platforms.base import (
+    ExportRole,
+    MemberRole,
+    ParseContext,
+    ParsedRecord,
+    Parser,
+    Source,
+    open_binary,
+    register,
+)
 from shequn.platforms.util import find_links
 from shequn.platforms.wechat_common import MessageIds, NameBook, not_utf8
 
@@ -76,6 +88,8 @@ _GROUP = re.compile(r"^消息分组[:：](?P<v>.*)$")
 _OBJECT = re.compile(r"^消息对象[:：](?P<v>.*)$")
 _NUMBERED = re.compile(r"^(?P<name>.*?)[(（](?P<id>\d{5,12})[)）]$")
 _SYSTEM_IDS = ("10000", "1000000")
+_TITLES: dict[str, ExportRole] = {"群主": "owner", "管理员": "admin"}
+_TAG = re.compile(r"【([^】]*)】")
 _PLACEHOLDERS: dict[str, MessageKind] = {
     "[图片]": "media",
     "[闪照]": "media",
@@ -144,7 +158,7 @@ class QQTextParser(Parser):
         txts = [n for n in source.names() if n.lower().endswith(".txt")][:50]
         return max((_looks_like_qq(source.head(4096, n)) - 5 for n in txts), default=0)
 
-    def parse(self, source: Source, ctx: ParseContext) -> Iterator[Record]:
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[ParsedRecord]:
         if source.is_file:
             yield from _QQFile(source, None, ctx).records()
             return
@@ -178,8 +192,10 @@ class _QQFile:
     community: Community | None = None
     group_label: str = ""
     pending: _Pending | None = None
+    # (group, account) -> the account and the role of its latest header, once it had a title
+    roles: dict[tuple[str, str], tuple[AccountRef, ExportRole]] = field(default_factory=dict)
 
-    def records(self) -> Iterator[Record]:
+    def records(self) -> Iterator[ParsedRecord]:
         display = self.source.display(self.member)
         encoding = detect_encoding(self.source.head(4096, self.member))
         if encoding not in ("utf-8", "utf-8-sig"):
@@ -212,6 +228,8 @@ class _QQFile:
             err = InputError(f"not {encoding} text ({exc.reason})", file=display, line=number + 1)
             self.ctx.skip_or_raise(err)
         yield from self._flush()
+        for (cid, _pid), (ref, role) in self.roles.items():
+            yield MemberRole(cid, ref, role)
 
     def _open(self, encoding: str) -> IO[str]:
         errors = "strict" if encoding.startswith("utf-16") else "surrogateescape"
@@ -269,7 +287,16 @@ class _QQFile:
             return AccountRef(name, name=name)
         ref = AccountRef(pid, name=name or None)
         self.names.saw(ref, name)
+        self._saw_titles(ref, m.group("tags"))
         return ref
+
+    def _saw_titles(self, ref: AccountRef, tags: str) -> None:
+        role = next((_TITLES[x] for x in _TAG.findall(tags) if x in _TITLES), None)
+        if self.community is None:  # cannot happen: a header's section is made before it
+            return
+        key = (self.community.platform_id, ref.platform_id)
+        if role is not None or key in self.roles:  # untitled senders need no row
+            self.roles[key] = (ref, role or "member")
 
     def _flush(self) -> Iterator[Record]:
         p, self.pending = self.pending, None

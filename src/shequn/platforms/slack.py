@@ -14,6 +14,10 @@ What becomes what:
   when accounts are linked across platforms; `name` (the handle) is kept as `username`.
   USLACKBOT and `is_bot` users are bots. Users missing from users.json are named from the
   message's `user_profile` when it has one.
+- Roles: Slack's roles are workspace-wide (users.json `is_primary_owner`/`is_owner` -> owner,
+  `is_admin` -> admin; there are no channel admins in an export). Each such user is given that
+  role (a MemberRole after the Community) in every channel, public or private, whose `members`
+  list names them; not in DMs.
 - Time comes from `ts` only (never from the day file's name: the day is cut in some zone the
   export does not state). `ts` ("epoch.micro", unique per channel) is the message id.
 - Replies: `thread_ts` != `ts` -> reply_to = thread_id = `thread_ts` (Slack threads are flat, so
@@ -47,8 +51,25 @@ import ijson
 
 from shequn.errors import InputError
 from shequn.model.records import AccountRef, Community, Record
-from shequn.platforms.base import ParseContext, Parser, Source, open_binary, open_text, register
-from shequn.platforms.slack_messages import MessageReader, opt_dict, opt_str, unescape, user_account
+from shequn.platforms.base import (
+    ExportRole,
+    MemberRole,
+    ParseContext,
+    ParsedRecord,
+    Parser,
+    Source,
+    open_binary,
+    open_text,
+    register,
+)
+from shequn.platforms.slack_messages import (
+    MessageReader,
+    opt_dict,
+    opt_str,
+    unescape,
+    user_account,
+    user_role,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +126,20 @@ class _Export:
         return name if name in self.members else None
 
 
+def _roles(
+    conv: dict[str, Any],
+    community_id: str,
+    users: dict[str, AccountRef],
+    roles: dict[str, ExportRole],
+) -> Iterator[MemberRole]:
+    """The owners and admins among a conversation's members (a snapshot, like the list)."""
+    members = conv.get("members")
+    for uid in members if isinstance(members, list) else []:
+        role = roles.get(uid) if isinstance(uid, str) else None
+        if role is not None:  # only users.json gives roles, so the user is in `users`
+            yield MemberRole(community_id, users[uid], role)
+
+
 @register
 class SlackExportParser(Parser):
     """Reads Slack workspace exports (a folder, or a zip of one)."""
@@ -131,9 +166,10 @@ class SlackExportParser(Parser):
                     return 95
         return 0
 
-    def parse(self, source: Source, ctx: ParseContext) -> Iterator[Record]:
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[ParsedRecord]:
         export = _Export(source)
-        users = self._users(export, ctx)
+        roles: dict[str, ExportRole] = {}
+        users = self._users(export, ctx, roles)
         claimed: set[str] = set()
         for basename, chat_type in _CONVERSATION_FILES:
             member = export.member(basename)
@@ -145,6 +181,8 @@ class SlackExportParser(Parser):
                     claimed.add(folder)
                 community = self._community(conv, chat_type, users)
                 yield community
+                if chat_type in ("channel", "private_channel"):  # DMs have no one in charge
+                    yield from _roles(conv, community.platform_id, users, roles)
                 reader = MessageReader(community.platform_id, users)
                 for day in export.days.get(folder or "", []):
                     yield from self._day(source, day, reader, ctx)
@@ -167,7 +205,10 @@ class SlackExportParser(Parser):
             except (ijson.JSONError, ValueError, OverflowError) as exc:
                 raise InputError(f"not valid JSON: {_first_line(exc)}", file=display) from exc
 
-    def _users(self, export: _Export, ctx: ParseContext) -> dict[str, AccountRef]:
+    def _users(
+        self, export: _Export, ctx: ParseContext, roles: dict[str, ExportRole]
+    ) -> dict[str, AccountRef]:
+        """Accounts by user id; fills `roles` with the workspace owners and admins."""
         users: dict[str, AccountRef] = {}
         found = [m for m in map(export.member, _USER_FILES) if m is not None]
         if not found:
@@ -184,6 +225,8 @@ class SlackExportParser(Parser):
                     )
                     continue
                 users[ref.platform_id] = ref
+                if (role := user_role(user)) is not None:
+                    roles[ref.platform_id] = role
         return users
 
     def _conversations(

@@ -14,6 +14,7 @@ from typing import Any
 
 from shequn.errors import InputError
 from shequn.model.records import AccountRef, MembershipEvent, Message, Reaction, Record
+from shequn.platforms.base import ExportRole
 from shequn.platforms.util import find_links
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,15 @@ def user_account(user: dict[str, Any]) -> AccountRef:
         username=opt_str(user.get("name")),
         is_bot=user.get("is_bot") is True or uid == SLACKBOT,
     )
+
+
+def user_role(user: dict[str, Any]) -> ExportRole | None:
+    """The workspace role of a users.json entry: owner, admin, or None for everyone else."""
+    if user.get("is_primary_owner") is True or user.get("is_owner") is True:
+        return "owner"
+    if user.get("is_admin") is True:
+        return "admin"
+    return None
 
 
 class MessageReader:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from shequn.store import schema as t
+from shequn.store.roles import roles_of
 
 _ORDER = {"join": 0, "leave": 1, "remove": 1}
 
@@ -50,7 +51,11 @@ def spells_from_events(events: list[tuple[str, datetime, int | None, str]]) -> l
 
 
 def rebuild_memberships(conn: Connection, community_id: int) -> None:
-    """Replace the spells of one community with those derived from its events and messages."""
+    """Replace the spells of one community with those derived from its events and messages.
+
+    Each spell takes the account's role from `member_role` ("member" when it has none); an
+    account flagged as a bot is "bot" whatever its role.
+    """
     ev = t.membership_event.c
     by_account: dict[int, list[tuple[str, datetime, int | None, str]]] = {}
     for acc, action, at, actor, source in conn.execute(
@@ -73,10 +78,11 @@ def rebuild_memberships(conn: Connection, community_id: int) -> None:
             )
         ).scalars()
     )
+    roles = roles_of(conn, community_id)  # seen in an export or set by the operator
     rows: list[dict[str, Any]] = []
     for acc in sorted(speakers | set(by_account)):
         spells = spells_from_events(by_account.get(acc, [])) or [Spell(joined_at=None)]
-        role = "bot" if acc in bots else "member"
+        role = "bot" if acc in bots else roles.get(acc, "member")
         rows.extend(
             {
                 "community_id": community_id,

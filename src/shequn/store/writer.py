@@ -3,7 +3,9 @@
 One `ImportWriter` per import, inside one transaction that the caller owns: either the whole
 import lands or none of it (bad input, kill -9). Messages go in with batched
 `INSERT ... ON CONFLICT DO NOTHING` on (community, platform message id), so importing the same or
-an overlapping export again adds nothing. Membership spells are rebuilt from the events at the end.
+an overlapping export again adds nothing. Roles an export states (MemberRole) are stored at the
+end, in the same transaction, without replacing the operator's; then membership spells are rebuilt
+from the events.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.errors import InputError
-from shequn.model.records import AccountRef, Community, MembershipEvent, Message, Reaction, Record
+from shequn.model.records import AccountRef, Community, MembershipEvent, Message, Reaction
+from shequn.platforms.base import MemberRole, ParsedRecord
 from shequn.store import schema as t
 from shequn.store.membership import rebuild_memberships
 from shequn.store.message_rows import (
@@ -35,6 +38,7 @@ from shequn.store.message_rows import (
     sender_fields,
     sqlite_ts,
 )
+from shequn.store.roles import record_import_roles
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +80,11 @@ class WriteCounts:
 
 @dataclass
 class _Pending:
-    """A membership event whose member (or actor) is known only by display name."""
+    """A membership event or role whose member (or actor) is known only by display name."""
 
     community: int
     platform: str
-    event: MembershipEvent
+    event: MembershipEvent | MemberRole
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -126,6 +130,7 @@ class ImportWriter:
         self._reactions: list[tuple[Any, ...]] = []
         self._events: list[tuple[Any, ...]] = []
         self._pending: list[_Pending] = []
+        self._roles: dict[int, dict[int, str]] = defaultdict(dict)  # community -> account -> role
         self._touched: set[int] = set()
         self._deferred = defer_indexes and self.dialect == "sqlite"
         if self._deferred:
@@ -136,7 +141,7 @@ class ImportWriter:
                 self.conn.exec_driver_sql(f"DROP INDEX {ix.name}")
 
     # -- dispatch -------------------------------------------------------------------------
-    def write(self, record: Record) -> None:
+    def write(self, record: ParsedRecord) -> None:
         if isinstance(record, Message):
             self._message(record)
         elif isinstance(record, MembershipEvent):
@@ -145,6 +150,8 @@ class ImportWriter:
             self._reaction(record)
         elif isinstance(record, Community):
             self._community(record)
+        elif isinstance(record, MemberRole):
+            self._member_role(record)
         else:  # pragma: no cover - a parser bug
             raise TypeError(f"not a record: {type(record).__name__}")
 
@@ -253,6 +260,15 @@ class ImportWriter:
         actor = self.account_id(platform, e.actor) if e.actor is not None else None
         self._add_event(cid, member, actor, e)
 
+    def _member_role(self, r: MemberRole) -> None:
+        cid, platform = self._community_of(r.community_id)
+        self._touched.add(cid)
+        if r.member.by_name:
+            self._pending.append(_Pending(cid, platform, r))
+            return
+        # a later record for the same member replaces an earlier one: the export's latest word
+        self._roles[cid][self.account_id(platform, r.member)] = r.role
+
     def _add_event(self, cid: int, member: int, actor: int | None, e: MembershipEvent) -> None:
         self._events.append(
             (cid, member, e.action, self._ts(e.at), actor, e.source, e.message_id, self.run_id)
@@ -353,6 +369,8 @@ class ImportWriter:
         self._flush_names()
         self._resolve_pending()
         self._flush_events()
+        for cid, roles in sorted(self._roles.items()):
+            record_import_roles(self.conn, cid, roles)
         for cid in sorted(self._touched):
             rebuild_memberships(self.conn, cid)
         self._count_added()
@@ -367,6 +385,9 @@ class ImportWriter:
             for p in items:
                 e = p.event
                 member = self._by_name(p.platform, e.member, names)
+                if isinstance(e, MemberRole):
+                    self._roles[cid][member] = e.role
+                    continue
                 actor = self._by_name(p.platform, e.actor, names) if e.actor else None
                 self._add_event(cid, member, actor, e)
         self._pending = []
