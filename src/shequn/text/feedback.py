@@ -20,11 +20,12 @@ Thanks addressed to a member ("谢谢分享", "great job @Ann") are not product 
 
 from __future__ import annotations
 
+import importlib
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "CUES",
@@ -78,96 +79,95 @@ def _en(lines: str) -> str:
     return rf"(?<![a-z])(?:{_alt(lines)})(?![a-z])"
 
 
-_SPECIAL = set("[]()$.|?*+{}\\^")
+# The regex parser of the standard library (re._parser), to work out how cues can start. It has
+# no type stubs, hence Any; only its parse tree's long-stable opcodes are used.
+_sre: Any = importlib.import_module("re._parser")
+_PREFIX_LEN = 3  # characters of each cue's possible starts that the lead search looks for
+_MAX_PREFIXES = 400  # per cue; a cue with more possible starts is looked for by fewer characters
+_MAX_CLASS = 40  # a character class larger than this ends a prefix
 
 
-def _close(pattern: str, i: int) -> int:
-    """Index just past the group or character class that opens at ``pattern[i]``."""
-    if pattern[i] == "[":
-        j = i + 2 if pattern[i + 1 : i + 2] in ("^", "]") else i + 1
-        while j < len(pattern) and pattern[j] != "]":
-            j += 2 if pattern[j] == "\\" else 1
-        return j + 1
-    depth, j = 0, i
-    while j < len(pattern):
-        c = pattern[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "[":
-            j = _close(pattern, j)
-            continue
-        depth += (c == "(") - (c == ")")
-        j += 1
-        if depth == 0:
-            return j
-    return len(pattern)
-
-
-def _split(pattern: str) -> list[str]:
-    """The top-level alternatives of a pattern."""
-    parts, start, i = [], 0, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c in "([":
-            i = _close(pattern, i)
-            continue
-        if c == "\\":
-            i += 1
-        elif c == "|":
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    return [*parts, pattern[start:]]
-
-
-def _class_chars(body: str) -> frozenset[str] | None:
-    """The characters of a regex class body ("a-z0-9一二", "\\d"), or None when unclear."""
-    if body.startswith("^"):
-        return None
-    body = body.replace("\\d", "0-9")
-    if "\\" in body:
-        return None
+def _class_chars(items: list[Any]) -> set[str] | None:
+    """The characters of a parsed character class, or None when they are many or unclear."""
     chars: set[str] = set()
-    i = 0
-    while i < len(body):
-        if i + 2 < len(body) and body[i + 1] == "-":
-            chars.update(map(chr, range(ord(body[i]), ord(body[i + 2]) + 1)))
-            i += 3
+    for op, av in items:
+        if op is _sre.LITERAL:
+            chars.add(chr(av))
+        elif op is _sre.RANGE and av[1] - av[0] < _MAX_CLASS:
+            chars.update(map(chr, range(av[0], av[1] + 1)))
+        elif op is _sre.CATEGORY and av is _sre.CATEGORY_DIGIT:
+            chars.update("0123456789")
         else:
-            chars.add(body[i])
-            i += 1
-    return frozenset(chars)
+            return None  # negated classes, \\w, \\s, big ranges
+    return chars if len(chars) <= _MAX_CLASS else None
 
 
-def _first_of(alt: str) -> frozenset[str] | None:
-    """Every character one alternative can start with, or None when that is unclear."""
-    i = 0
-    while alt.startswith(("(?<", "(?=", "(?!"), i):  # zero-width assertions
-        i = _close(alt, i)
-    if i >= len(alt):
-        return None
-    end = _close(alt, i) if alt[i] in "([" else i + 2 if alt[i] == "\\" else i + 1
-    if alt[end : end + 1] in ("?", "*", "{"):
-        return None  # an optional first piece: give up rather than guess
-    if alt.startswith("(?:", i):
-        return _first_chars(alt[i + 3 : end - 1])
-    if alt[i] == "[":
-        return _class_chars(alt[i + 1 : end - 1])
-    if alt[i] == "\\":
-        return _class_chars(alt[i : i + 2]) if alt[i + 1] == "d" else frozenset(alt[i + 1])
-    return None if alt[i] in _SPECIAL else frozenset(alt[i])
+def _starts(items: list[Any], k: int) -> set[str]:
+    """Strings of at most k characters such that every match of the parsed pattern `items`
+    starts with one of them; a shorter string means nothing more is known after it ("" always
+    holds, it is what an unclear piece gives)."""
+    if k == 0 or not items:
+        return {""}
+    (op, av), rest = items[0], items[1:]
+    if op is _sre.LITERAL:
+        return {chr(av) + tail for tail in _starts(rest, k - 1)}
+    if op is _sre.IN:
+        chars = _class_chars(av)
+        if chars is None:
+            return {""}
+        tails = _starts(rest, k - 1)
+        return {c + tail for c in chars for tail in tails}
+    if op is _sre.BRANCH:
+        return set().union(*(_starts([*alt, *rest], k) for alt in av[1]))
+    if op is _sre.SUBPATTERN:
+        _group, add_flags, _del, sub = av
+        return {""} if add_flags & re.IGNORECASE else _starts([*sub, *rest], k)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        low, _high, sub = av
+        once = _starts(list(sub), k)  # what follows the repeated piece is not looked at
+        return once | _starts(rest, k) if low == 0 else once
+    if op in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT):
+        return _starts(rest, k)  # zero-width: the match starts with what comes next
+    return {""}
 
 
-def _first_chars(pattern: str) -> frozenset[str] | None:
-    """Every character a match of the pattern can start with, or None when that is unclear."""
-    out: set[str] = set()
-    for alt in _split(pattern):
-        first = _first_of(alt)
-        if first is None:
-            return None
-        out |= first
-    return frozenset(out)
+def _cue_starts(pattern: str) -> tuple[str, ...]:
+    """Every way a match of the pattern can start (1 to _PREFIX_LEN characters); ValueError
+    when a match could start with any character."""
+    parsed = list(_sre.parse(pattern, 0))
+    for k in range(_PREFIX_LEN, 0, -1):
+        found = _starts(parsed, k)
+        if "" in found:
+            break
+        if len(found) <= _MAX_PREFIXES:
+            return tuple(sorted(found))
+    raise ValueError(f"every cue must start with a known character: {pattern!r}")
+
+
+def _lead_pattern(starts: set[str]) -> str:
+    """One regex finding where any of the starts occurs, written as a trie so that the regex
+    engine skips ahead by first character; a start with a Latin first letter only counts at the
+    start of a word (the cues that begin with a Latin word say so themselves)."""
+    trie: dict[str, Any] = {}
+    for start in sorted(starts, key=len):  # shorter first: a longer one under it adds nothing
+        node: Any = trie
+        for char in start[:-1]:
+            node = node.setdefault(char, {})
+            if node is None:  # a shorter start ends here
+                break
+        else:
+            node[start[-1]] = None
+    return "|".join(_trie_parts(trie, first=True))
+
+
+def _trie_parts(node: dict[str, Any], *, first: bool = False) -> list[str]:
+    parts = []
+    for char, child in sorted(node.items()):
+        word_start = r"(?<![a-z].)" if first and char.isascii() and char.isalpha() else ""
+        rest = _trie_parts(child) if child else []
+        tail = rest[0] if len(rest) == 1 else f"(?:{'|'.join(rest)})" if rest else ""
+        parts.append(re.escape(char) + word_start + tail)
+    return parts
 
 
 def fold(text: str) -> str:
@@ -181,22 +181,20 @@ class CueScanner:
     """A table of cue patterns, scanned over lower-cased text.
 
     Python's regex engine is slow on a long alternation, so the scan first finds, with one
-    character class, the places where some cue can start (the first characters of every cue,
-    worked out from the patterns; a cue starting with a Latin letter only at the start of a
-    word), then tries there only the cues that can start with that character, in table order.
+    regex built from the first few characters every cue can start with (worked out from the
+    patterns; a start with a Latin letter only at the start of a word), the places where some
+    cue can start, then tries there only the cues that can start there, in table order.
     Matches do not overlap: the result is what ``re.finditer`` on the whole alternation gives.
     """
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self._cues = [re.compile(p) for p in patterns]
-        firsts = [_first_chars(p) for p in patterns]
-        if any(f is None for f in firsts):
-            raise ValueError("every cue must start with a known character")
-        chars = sorted({c for f in firsts if f for c in f})
-        self._by_char = {c: [i for i, f in enumerate(firsts) if f and c in f] for c in chars}
-        latin = "".join(c for c in chars if c.isascii() and c.isalpha())
-        other = "".join(re.escape(c) for c in chars if not (c.isascii() and c.isalpha()))
-        self._lead = re.compile(f"(?<![a-z])[{latin}]|[{other}]")
+        starts = [_cue_starts(p) for p in patterns]
+        firsts = sorted({s[0] for cue in starts for s in cue})
+        self._by_char = {
+            c: [(i, s) for i, s in enumerate(starts) if any(x[0] == c for x in s)] for c in firsts
+        }
+        self._lead = re.compile(_lead_pattern({s for cue in starts for s in cue}))
 
     def scan(self, text: str) -> Iterator[tuple[int, re.Match[str]]]:
         """(index of the cue, its match) for each cue found in ``text``, left to right."""
@@ -204,7 +202,9 @@ class CueScanner:
         while lead:
             start = lead.start()
             pos = start + 1
-            for i in self._by_char[text[start]]:
+            for i, starts in self._by_char[text[start]]:
+                if not text.startswith(starts, start):
+                    continue
                 hit = self._cues[i].match(text, start)
                 if hit:
                     yield i, hit
