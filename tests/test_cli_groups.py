@@ -109,7 +109,11 @@ def test_set_writes_everything_and_rescores(cli):
         )
     assert scores == {0.667}
     again = _json(invoke("group", "set", "跑步群", "--keywords", "跑步,天气", "--json"))
-    assert again["changed"] == [] and again["rescored"] is False
+    # given again: nothing to write, a re-scoring pass that finds nothing to change
+    assert again["changed"] == [] and again["rescored"] is True
+    assert again["rescored_messages"] == 0
+    window_only = _json(invoke("group", "set", "跑步群", "--answer-window", "20", "--json"))
+    assert window_only["rescored"] is False
     cleared = _json(invoke("group", "set", "跑步群", "--clear-answer-window", "--json"))
     assert cleared["changed"] == ["answer_window"]
     assert cleared["settings"]["answer_window"] is None

@@ -202,7 +202,7 @@ def update_group_settings(
     progress: Callable[[int, int], None] | None = None,
 ) -> SettingsResult:
     """Validate `values` (see validate_settings), write them in one transaction, and re-score
-    the group's labelled messages when the theme or the keywords changed."""
+    the group's labelled messages when a theme or keywords were given."""
     from shequn.text.rescore import rescore_group
 
     columns = validate_settings(values)
@@ -214,7 +214,9 @@ def update_group_settings(
         changed = [k for k, v in columns.items() if _stored(before, k) != _stored_value(k, v)]
         if changed:
             conn.execute(t.community.update().where(c.id == community_id).values(**columns))
-    rescore = any(k in _THEME_COLUMNS for k in changed)
+    # given, not only changed: a re-scoring that was stopped is finished by setting the same
+    # theme again (rows already new are not written twice)
+    rescore = any(k in _THEME_COLUMNS for k in columns)
     rescored = rescore_group(store, community_id, progress=progress) if rescore else 0
     return SettingsResult(group_settings(store, community_id), changed, rescore, rescored)
 
