@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from shequn.demo.generate import generate_program, write_program
+from shequn.demo.operate import operate_program
 from shequn.errors import InputError
 from shequn.importing import import_path
 from shequn.store.search import index_pending
@@ -35,7 +36,11 @@ def _fresh_dir(out_dir: Path) -> None:
 def run_demo(
     engine: Engine, *, out_dir: Path, seed: int = 7, messages: int = 100_000, console: Any = None
 ) -> list[GroupSummary]:
-    """Write the demo exports to `out_dir` (replacing an earlier demo there) and import them."""
+    """Write the demo exports to `out_dir` (replacing an earlier demo there) and import them.
+
+    Then act as the operator would (demo.operate): the assistants become operators, two groups
+    get discussion windows, and a product-data file is written to `out_dir` and imported.
+    """
     program = generate_program(seed=seed, messages=messages)
     _fresh_dir(out_dir)
     written = write_program(program, out_dir)
@@ -48,5 +53,8 @@ def run_demo(
                 f"{report.format_title}: {path.name} — {c.get('messages_added', 0):,} messages",
                 highlight=False,
             )
+    operated = operate_program(engine, program, out_dir=out_dir, seed=seed)
+    if console is not None:
+        console.print(operated.describe(), highlight=False)
     index_pending(engine)
     return group_summaries(engine)

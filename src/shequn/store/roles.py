@@ -98,6 +98,36 @@ def roles_of(conn: Connection, community_id: int) -> dict[int, str]:
     return {acc: role for acc, role in rows}
 
 
+def find_member(engine: Engine, *, community_id: int, ref: str) -> int:
+    """The account in a group named by `ref`: its platform id, else its display name.
+
+    Members are the accounts with a membership or a role in the group. Raises InputError
+    (field "member") when nobody or several members match, listing the candidates.
+    """
+    a, m, r = t.account.c, t.membership.c, t.member_role.c
+    in_group = (
+        select(m.account_id)
+        .where(m.community_id == community_id)
+        .union(select(r.account_id).where(r.community_id == community_id))
+    )
+    query = select(a.id, a.platform_id, a.display_name).where(
+        a.id.in_(in_group), (a.platform_id == ref) | (a.display_name == ref)
+    )
+    with engine.connect() as conn:
+        found = conn.execute(query).all()
+    by_id = [row for row in found if row.platform_id == ref]
+    hits = by_id or found
+    if len(hits) == 1:
+        return int(hits[0].id)
+    if not hits:
+        raise InputError(f"no member {ref!r} in group {community_id}", field="member")
+    listed = "; ".join(f"{h.platform_id} ({h.display_name or '-'})" for h in hits[:10])
+    raise InputError(
+        f"{len(hits)} members are called {ref!r}; give the platform id of one: {listed}",
+        field="member",
+    )
+
+
 def list_roles(engine: Engine, community_id: int | None = None) -> list[RoleRow]:
     """Stored roles of one group or of all, by group, then operators first, then name."""
     r, a, c = t.member_role.c, t.account.c, t.community.c
