@@ -145,9 +145,24 @@ def _cue_starts(pattern: str) -> tuple[str, ...]:
 
 
 def _lead_pattern(starts: set[str]) -> str:
-    """One regex finding where any of the starts occurs, written as a trie so that the regex
-    engine skips ahead by first character; a start with a Latin first letter only counts at the
-    start of a word (the cues that begin with a Latin word say so themselves)."""
+    """One regex finding where any of the starts occurs; a start with a Latin first letter only
+    counts at the start of a word (the cues that begin with a Latin word say so themselves).
+
+    The starts are written as a trie behind a lookahead of their first characters: the regex
+    engine tries a long alternation's branches one by one, so without the lookahead every
+    position would cost a check per first character.
+    """
+    latin = {s for s in starts if s[0].isascii() and s[0].isalpha()}
+    parts = []
+    for group, guard in ((latin, "(?<![a-z])"), (starts - latin, "")):
+        if group:
+            firsts = "".join(re.escape(c) for c in sorted({s[0] for s in group}))
+            parts.append(f"{guard}(?=[{firsts}])(?:{'|'.join(_trie_parts(_trie(group)))})")
+    return "|".join(parts)
+
+
+def _trie(starts: set[str]) -> dict[str, Any]:
+    """The starts as nested dicts, one level a character; None marks where a start ends."""
     trie: dict[str, Any] = {}
     for start in sorted(starts, key=len):  # shorter first: a longer one under it adds nothing
         node: Any = trie
@@ -157,16 +172,15 @@ def _lead_pattern(starts: set[str]) -> str:
                 break
         else:
             node[start[-1]] = None
-    return "|".join(_trie_parts(trie, first=True))
+    return trie
 
 
-def _trie_parts(node: dict[str, Any], *, first: bool = False) -> list[str]:
+def _trie_parts(node: dict[str, Any]) -> list[str]:
     parts = []
     for char, child in sorted(node.items()):
-        word_start = r"(?<![a-z].)" if first and char.isascii() and char.isalpha() else ""
         rest = _trie_parts(child) if child else []
         tail = rest[0] if len(rest) == 1 else f"(?:{'|'.join(rest)})" if rest else ""
-        parts.append(re.escape(char) + word_start + tail)
+        parts.append(re.escape(char) + tail)
     return parts
 
 
@@ -181,9 +195,9 @@ class CueScanner:
     """A table of cue patterns, scanned over lower-cased text.
 
     Python's regex engine is slow on a long alternation, so the scan first finds, with one
-    regex built from the first few characters every cue can start with (worked out from the
-    patterns; a start with a Latin letter only at the start of a word), the places where some
-    cue can start, then tries there only the cues that can start there, in table order.
+    regex built from the first three characters every cue can start with (worked out from the
+    parsed patterns; a Latin start only at the start of a word), the places where some cue can
+    start, then tries there only the cues that can start there, in table order.
     Matches do not overlap: the result is what ``re.finditer`` on the whole alternation gives.
     """
 
