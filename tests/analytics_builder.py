@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from shequn.analytics.base import Base
 from shequn.analytics.engines import DuckDBEngine
@@ -172,6 +172,38 @@ class StoreBuilder:
                     end_minute=minutes(end),
                 )
             )
+
+    def mention(self, group: int, msg_id: str, *accounts: int) -> None:
+        """`message_mention` rows for message `msg_id` of `group`, as if resolved (self-mentions
+        included: the resolve step drops those, the metrics must too)."""
+        with self.engine.begin() as c:
+            mid = c.execute(
+                select(t.message.c.id).where(
+                    (t.message.c.community_id == group) & (t.message.c.platform_msg_id == msg_id)
+                )
+            ).scalar_one()
+            for account in accounts:
+                c.execute(
+                    t.message_mention.insert().values(
+                        message_id=mid, account_id=account, community_id=group
+                    )
+                )
+
+    def resolve_mentions(self) -> int:
+        """Resolve the `mentions` given to `say` (names or platform ids) as a refresh does."""
+        from shequn.text.mentions import resolve_pending
+
+        return resolve_pending(self.engine)
+
+    def label(self, group: int, msg_id: str, **values: Any) -> None:
+        """A `message_label` row for message `msg_id` of `group` (what `text.enrich` writes)."""
+        with self.engine.begin() as c:
+            mid = c.execute(
+                select(t.message.c.id).where(
+                    (t.message.c.community_id == group) & (t.message.c.platform_msg_id == msg_id)
+                )
+            ).scalar_one()
+            c.execute(t.message_label.insert().values(message_id=mid, community_id=group, **values))
 
     def person_of(self, account: int) -> int:
         with self.engine.begin() as c:

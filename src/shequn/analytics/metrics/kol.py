@@ -2,12 +2,11 @@
 
 The same three components as `text.kol.rank_kols` (influence, expertise, sharing), written in
 Ibis so every engine ranks alike. Influence is half distinct responders, half PageRank over the
-group's member graph (an edge per reply or reaction, responder → author); PageRank is a fixed
-number of power iterations, each a join of the rank table to the edge table. Exact definitions:
+group's member graph (an edge per reply, reaction or @mention, responder → author or
+mentioner → mentioned); PageRank is a fixed number of power iterations, each a join of the rank
+table to the edge table. @mentions are read as `text.mentions` resolved them after import
+(`message_mention`); a mentioner counts among the members who respond. Exact definitions:
 docs/metrics/kol.md.
-
-@mentions are not in the graph yet: the per-message facts keep how many accounts a message
-mentions, not which.
 """
 
 from __future__ import annotations
@@ -37,32 +36,45 @@ WEIGHTS = ("influence_weight", "expertise_weight", "sharing_weight")
 
 
 def _edges(b: Base) -> ir.Table:
-    """Member → member responses of the period (community_id, src, dst, weight): replies
-    count one each, reactions their count; operators and bots are not in the graph."""
+    """Member → member responses of the period (community_id, src, dst, weight and its parts):
+    replies and @mentions count one each, reactions their count; operators and bots are not in
+    the graph."""
     r = replies(b)
     r = r.filter(~r.is_operator & ~r.to_bot & ~r.to_op)
-    r = r.select(
-        CID,
-        src=r.account_id,
-        dst=r.to_account,
-        w=ibis.literal(1, "int64"),
-        reply=ibis.literal(1, "int64"),
-    )
     x = reactions(b)
     x = x.filter(~x.by_op & ~x.to_bot & ~x.to_op)
-    x = x.select(
-        CID,
-        src=x.account_id,
-        dst=x.to_account,
-        w=x["count"].cast("int64"),
-        reply=ibis.literal(0, "int64"),
+    m = mentions(b)
+    one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
+    e = ibis.union(
+        r.select(CID, src=r.account_id, dst=r.to_account, reply=one, reaction=zero, mention=zero),
+        x.select(
+            CID,
+            src=x.account_id,
+            dst=x.to_account,
+            reply=zero,
+            reaction=x["count"].cast("int64"),
+            mention=zero,
+        ),
+        m.select(CID, src=m.account_id, dst=m.to_account, reply=zero, reaction=zero, mention=one),
     )
-    e = r.union(x)
     return e.group_by([CID, "src", "dst"]).agg(
-        weight=e.w.sum().cast("int64"),
+        weight=(e.reply + e.reaction + e.mention).sum().cast("int64"),
         replies=e.reply.sum().cast("int64"),
-        reactions=ibis.ifelse(e.reply == 0, e.w, 0).sum().cast("int64"),
+        reactions=e.reaction.sum().cast("int64"),
+        mentions=e.mention.sum().cast("int64"),
     )
+
+
+def mentions(b: Base) -> ir.Table:
+    """@mentions in member messages of the period, resolved by `text.mentions`: the mentioner
+    (community_id, account_id, person_id) and the mentioned account (`to_account`), members
+    only: operators, bots and mentions of oneself (linked accounts included) are left out."""
+    mm = b.raw["message_mention"].select(mm_id="message_id", to_account="account_id")
+    m = b.messages
+    m = m.filter(m.account_id.notnull() & ~m.is_bot & ~m.is_operator & (m.kind != "system"))
+    j = m.join(mm, m.id == mm.mm_id).select(CID, "account_id", "person_id", "to_account")
+    j = tag_account(b, j, "to_account", "to")
+    return j.filter(~j.to_bot & ~j.to_op & (j.to_person != j.person_id))
 
 
 def _nodes(b: Base, edges: ir.Table) -> ir.Table:
@@ -136,6 +148,7 @@ def _received(edges: ir.Table) -> ir.Table:
         distinct_responders=edges.src.nunique().cast("int64"),
         replies_received=edges.replies.sum().cast("int64"),
         reactions_received=edges.reactions.sum().cast("int64"),
+        mentions_received=edges.mentions.sum().cast("int64"),
     )
 
 
@@ -181,7 +194,13 @@ def _figures(b: Base, p: Mapping[str, Any]) -> ir.Table:
     for part in (_received(edges), _answers(b), _on_theme(b, p), _shares(b)):
         r = part.rename(r_cid=CID, r_aid="account_id")
         t = t.left_join(r, [t[CID] == r.r_cid, t.account_id == r.r_aid]).drop("r_cid", "r_aid")
-    counts = ("distinct_responders", "replies_received", "reactions_received", "answers")
+    counts = (
+        "distinct_responders",
+        "replies_received",
+        "reactions_received",
+        "mentions_received",
+        "answers",
+    )
     filled = {c: t[c].fill_null(0).cast("int64") for c in (*counts, "on_theme_messages")}
     return t.mutate(
         **filled,
@@ -223,6 +242,7 @@ def _kol_candidates(b: Base, p: Mapping[str, Any]) -> ir.Table:
         distinct_responders="distinct_responders",
         replies_received="replies_received",
         reactions_received="reactions_received",
+        mentions_received="mentions_received",
         answers="answers",
         on_theme_messages="on_theme_messages",
         shares="shares",
@@ -236,6 +256,9 @@ def _kol_why(row: Row, lang: str) -> str:
     if row["distinct_responders"]:
         zh.append(f"{row['distinct_responders']} 位成员回应过 TA")
         en.append(f"{row['distinct_responders']} members responded to them")
+    if row.get("mentions_received"):
+        zh.append(f"被成员 @ {row['mentions_received']} 次")
+        en.append(f"@mentioned {row['mentions_received']} times")
     if row["answers"]:
         zh.append(f"回答问题 {row['answers']} 次")
         en.append(f"answered {row['answers']} questions")
@@ -254,11 +277,11 @@ register(
         subject="member",
         zh="KOL 候选",
         en="KOL candidates",
-        description_zh="每群按影响力（回应 TA 的不同成员数与 PageRank）、专业度（主题发言与解答）"
-        "和分享（链接、文件）打分排名的前 N 位成员，附理由。",
-        description_en="Per group, the top members by influence (distinct members responding, "
-        "PageRank), expertise (on-theme messages, answers) and sharing (links, files), "
-        "with reasons.",
+        description_zh="每群按影响力（回复、表情回应或 @ TA 的不同成员数与 PageRank）、专业度"
+        "（主题发言与解答）和分享（链接、文件）打分排名的前 N 位成员，附理由。",
+        description_en="Per group, the top members by influence (distinct members replying, "
+        "reacting or @mentioning, PageRank), expertise (on-theme messages, answers) and "
+        "sharing (links, files), with reasons.",
         compute=_kol_candidates,
         order_by=(CID, "rank"),
         params=(
