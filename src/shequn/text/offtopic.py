@@ -127,6 +127,8 @@ _URL = re.compile(
     r"(?:/[^\s，。！？、）)】\]]*)?",
     _FLAGS,
 )
+# Every link has one of these; most messages have none, and _URL is slow to search for.
+_MAYBE_URL = re.compile(r"https?://|www\.|\.(?:com|cn|net|org|io|me|tv|cc|ly|co|app|dev)", _FLAGS)
 _HOST = re.compile(r"^(?:https?://)?([^/:?#]+)", _FLAGS)
 # Sites whose links in a themed group are almost always entertainment, shopping or bargaining.
 OFF_THEME_DOMAINS = (
@@ -161,25 +163,27 @@ def _theme_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(sorted(parts, key=len, reverse=True)), _FLAGS) if parts else None
 
 
-def _cue_scores(text: str, on_theme: bool) -> dict[str, tuple[float, str, str]]:
-    """Per label: (score, reason_zh, reason_en) from the cue table."""
+Scored = tuple[float, Cue, str, list[tuple[Cue, str]]]  # score, strongest cue, its word, all
+
+
+def _cue_scores(text: str) -> dict[str, Scored]:
+    """Per label: the score from the cue table and the hits behind it (reasons are worded only
+    for the label that wins)."""
     found: dict[str, list[tuple[Cue, str]]] = {}
     for index, m in _SCANNER.scan(text):
         cue = CUES[index]
         if cue.label:
             found.setdefault(cue.label, []).append((cue, m.group()))
-    if _QUESTION.search(text) and "red_packet" in found:
+    if "red_packet" in found and _QUESTION.search(text):
         # "打卡满30天有红包奖励吗？" asks about red packets; the system text is never a question
         found["red_packet"] = [hit for hit in found["red_packet"] if hit[0].weight > 0.9]
-    if on_theme:
-        found.pop("gossip", None)  # talk that names the theme is not gossip
     scores = {}
     for label, hits in found.items():
         if not hits:
             continue
         best, word = max(hits, key=lambda hit: hit[0].weight)
         score = best.weight + min(0.15, 0.1 * (len({w.lower() for _, w in hits}) - 1))
-        scores[label] = (round(min(score, 0.99), 2), *_reason(best, word, hits))
+        scores[label] = (round(min(score, 0.99), 2), best, word, hits)
     return scores
 
 
@@ -232,19 +236,23 @@ def detect_offtopic(
     if not text:
         return None
     folded = fold(text)
+    urls = _URL.findall(folded) if _MAYBE_URL.search(folded) else []
+    scores = _cue_scores(_URL.sub(" ", folded) if urls else folded)
     theme = _theme_pattern(tuple(theme_keywords)) if theme_keywords else None
-    on_theme = bool(theme and theme.search(folded))
-    urls = _URL.findall(folded) if "." in folded else []  # every link has a dot
-    scores = _cue_scores(_URL.sub(" ", folded) if urls else folded, on_theme)
-    if "gossip" in scores and (theme is None or len(folded.strip()) < GOSSIP_MIN_CHARS):
-        del scores["gossip"]
-    link_wording = scores.pop("outside_link", None)
+    # whether the theme is named matters only for gossip and links: most messages have neither
+    on_theme = bool(theme and ("gossip" in scores or urls) and theme.search(folded))
+    if "gossip" in scores and (on_theme or theme is None or len(folded.strip()) < GOSSIP_MIN_CHARS):
+        del scores["gossip"]  # talk that names the theme is not gossip
+    link = None
     if urls:
         known = on_theme if theme else None
-        link = _link_score(folded, urls, allowed_domains, known, link_wording is not None)
-        if link:
-            scores["outside_link"] = link
+        link = _link_score(folded, urls, allowed_domains, known, "outside_link" in scores)
+    scores.pop("outside_link", None)  # link wording only counts with a link
     for label in LABELS:
-        if label in scores and scores[label][0] >= MIN_CONFIDENCE:
-            return OffTopicMatch(label, *scores[label])
+        if label == "outside_link":
+            if link and link[0] >= MIN_CONFIDENCE:
+                return OffTopicMatch(label, *link)
+        elif label in scores and scores[label][0] >= MIN_CONFIDENCE:
+            score, best, word, hits = scores[label]
+            return OffTopicMatch(label, score, *_reason(best, word, hits))
     return None
