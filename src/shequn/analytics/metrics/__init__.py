@@ -8,5 +8,6 @@ from shequn.analytics.metrics import (  # noqa: F401
     kol,
     members,
     program,
+    rituals,
     theme,
 )
