@@ -159,7 +159,7 @@ def enrich_pending(
     if workers < 2:
         labelled: Labelled = ((b, label_rows(b.rows, b.themes)) for b in batches)
     else:
-        labelled = _label_in_workers(batches, workers)
+        labelled = label_in_workers(batches, workers=workers)
     with contextlib.closing(labelled):
         return _write(store, last, labelled, total, progress)
 
@@ -313,7 +313,9 @@ def _warm() -> None:
     label_message("预热一下 warm up?", theme=("预热", ("warm",)))
 
 
-def _label_in_workers(batches: Iterable[Batch], workers: int) -> Labelled:
+def label_in_workers(batches: Iterable[Batch], *, workers: int) -> Labelled:
+    """(batch, its label rows) for each batch, in order, labelled by `workers` processes: what
+    enrich_pending runs on a large backlog (benchmarks/text_quality.py times it)."""
     _warm()
     items = ((b, (b.rows, b.themes)) for b in batches)
     yield from map_in_order(items, _label_payload, workers=workers, what="enrichment")
