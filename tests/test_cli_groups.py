@@ -94,7 +94,7 @@ def test_set_writes_everything_and_rescores(cli):
             "--rules", "只聊跑步", "--json",
         )
     )  # fmt: skip
-    assert out["changed"] == ["theme", "keywords", "kind", "rules", "timezone", "answer_window"]
+    assert out["changed"] == ["kind", "theme", "keywords", "rules", "timezone", "answer_window"]
     assert out["settings"]["keywords"] == ["跑步", "天气"]  # the repeat dropped
     assert out["settings"]["answer_window"] == 45
     # before: against the name 跑步群 (its term: 跑步, a description word, 0.6 / 1.1 = 0.545) the
@@ -176,7 +176,7 @@ def test_the_service_on_both_stores(engine: Engine):
     result = update_group_settings(
         engine, run, {"keywords": ["跑步"], "answer_window": 15, "kind": "learning"}
     )
-    assert result.changed == ["keywords", "answer_window", "kind"]
+    assert result.changed == ["kind", "keywords", "answer_window"]
     assert result.rescored_messages == 3  # the three 跑步 messages, as above
     assert group_settings(engine, run).answer_window == 15
     with pytest.raises(InputError) as info:

@@ -211,7 +211,12 @@ def update_group_settings(
         before = conn.execute(select(t.community).where(c.id == community_id)).first()
         if before is None:
             raise NotFound(f"no group {community_id} (see `shequn groups`)")
-        changed = [k for k, v in columns.items() if _stored(before, k) != _stored_value(k, v)]
+        # in the order of _CHECKS, whatever order they were given in
+        changed = [
+            k
+            for k in _CHECKS
+            if k in columns and _stored(before, k) != _stored_value(k, columns[k])
+        ]
         if changed:
             conn.execute(t.community.update().where(c.id == community_id).values(**columns))
     # given, not only changed: a re-scoring that was stopped is finished by setting the same

@@ -55,6 +55,12 @@ LISTINGS = {
     ("GET", "/api/v1/tasks"),
     ("GET", "/api/v1/tasks/feedback-read"),
 }
+# A group's settings: read by whoever sees the group; written by admins, operators and the
+# group's own leaders (as they work its inbox), never by viewers (test_viewer_changes_nothing).
+GROUP_SETTINGS = {
+    ("GET", "/api/v1/groups/{community_id}/settings"),
+    ("PUT", "/api/v1/groups/{community_id}/settings"),
+}
 GROUP_TABLES = [
     "daily",
     "heatmap",
@@ -224,6 +230,17 @@ def test_leader_sees_own_group(world):
     assert client.get(f"/groups/{ga}").status_code == 200
     assert client.get(f"/api/v1/groups/{ga}/members").status_code == 200
     assert "甲 Alpha" in client.get("/").text
+
+
+def test_group_settings_rule(world):
+    """The settings routes exist; a leader of A reads and writes A's (B's: the loop above)."""
+    app, engine, _ids, ga, _gb = world
+    assert set(_routes(app)) >= GROUP_SETTINGS
+    client = signed_in(app, make_user(engine, "leader", groups=[ga]))
+    url = f"/api/v1/groups/{ga}/settings"
+    assert client.get(url).status_code == 200
+    body = {"answer_window": 30}  # no theme: nothing to re-score in the shared world
+    assert client.put(url, json=body, headers={"X-CSRF-Token": client.csrf}).status_code == 200
 
 
 def test_viewer_changes_nothing(world):

@@ -1,5 +1,6 @@
 """`/api/v1` routes for groups: the overview rows, the program's totals, one group's summary and
-its tables (JSON, or CSV with `format=csv`). Leaders get only their own groups."""
+its tables (JSON, or CSV with `format=csv`), and its settings (docs/groups.md). Leaders get only
+their own groups."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from shequn.errors import NotFound
+from shequn.group_settings import group_settings, update_group_settings
 from shequn.web import views_groups as views
-from shequn.web.auth import CurrentUser, Store, check_group, scope
+from shequn.web.auth import Actor, CurrentUser, Store, check_group, scope
 from shequn.web.insights import InsightsDep
 from shequn.web.views_groups import OverviewQuery
 
@@ -155,6 +157,73 @@ def group(community_id: int, store: Store, user: CurrentUser, insights: Insights
     return GroupDetail(generated_at=generated, **detail)
 
 
+class GroupSettingsOut(BaseModel):
+    id: int
+    platform: str
+    name: str
+    kind: str | None
+    theme: str | None
+    keywords: list[str]
+    rules: str | None
+    timezone: str | None
+    answer_window: int | None = Field(description="minutes; null: the default")
+    effective_answer_window: int
+    messages: int
+    labelled: int
+
+
+class GroupSettingsIn(BaseModel):
+    """Only the fields given are set; `answer_window: null` clears it. Checked by the same
+    function as `shequn group set` (shequn.group_settings.validate_settings); an unknown field
+    is refused with 400, naming it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str | None = Field(None, description="interest, brand, knowledge, product, learning")
+    theme: str | None = Field(None, description='theme description; "" clears')
+    keywords: str | list[str] | None = Field(None, description='a list, or "a,b,c" / "a，b，c"')
+    rules: str | None = Field(None, description='group rules; "" clears')
+    timezone: str | None = Field(None, description="Area/City, e.g. Asia/Shanghai")
+    answer_window: int | None = Field(None, description="minutes, 0 to 10080; null clears")
+
+
+class GroupSettingsChange(BaseModel):
+    settings: GroupSettingsOut
+    changed: list[str]
+    rescored: bool
+    rescored_messages: int
+
+
+@router.get(
+    "/groups/{community_id}/settings",
+    response_model=GroupSettingsOut,
+    summary="A group's settings · 群设置",
+)
+def get_group_settings(community_id: int, store: Store, user: CurrentUser) -> Any:
+    check_group(user, community_id)
+    return group_settings(store, community_id)
+
+
+@router.put(
+    "/groups/{community_id}/settings",
+    response_model=GroupSettingsChange,
+    summary="Set a group's settings; a theme or keywords given re-scores its messages · 设置群",
+)
+def put_group_settings(
+    community_id: int, store: Store, user: Actor, body: GroupSettingsIn
+) -> GroupSettingsChange:
+    """Everyone who may act (not viewers) on the groups they see, as the inbox and notes."""
+    check_group(user, community_id)
+    result = update_group_settings(store, community_id, body.model_dump(exclude_unset=True))
+    return GroupSettingsChange(
+        settings=GroupSettingsOut.model_validate(result.settings, from_attributes=True),
+        changed=result.changed,
+        rescored=result.rescored,
+        rescored_messages=result.rescored_messages,
+    )
+
+
+# after /settings: "settings" would otherwise be read as a table name
 @router.get(
     "/groups/{community_id}/{table}",
     response_model=TablePage,
