@@ -197,34 +197,43 @@ class CueScanner:
     Python's regex engine is slow on a long alternation, so the scan first finds, with one
     regex built from the first three characters every cue can start with (worked out from the
     parsed patterns; a Latin start only at the start of a word), the places where some cue can
-    start, then tries there only the cues that can start there, in table order.
+    start, then tries there only the cues that can start with what was found, in table order.
     Matches do not overlap: the result is what ``re.finditer`` on the whole alternation gives.
     """
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self._cues = [re.compile(p) for p in patterns]
         starts = [_cue_starts(p) for p in patterns]
-        firsts = sorted({s[0] for cue in starts for s in cue})
-        self._by_char = {
-            c: [(i, s) for i, s in enumerate(starts) if any(x[0] == c for x in s)] for c in firsts
-        }
-        self._lead = re.compile(_lead_pattern({s for cue in starts for s in cue}))
+        every = {s for cue in starts for s in cue}
+        self._lead = re.compile(_lead_pattern(every))
+        # What the lead finds is a start no shorter start is a prefix of; the cues to try there
+        # are those with a start that begins with it, with those starts to check (None: the
+        # lead itself, nothing left to check).
+        self._by_lead: dict[str, list[tuple[int, tuple[str, ...] | None]]] = {}
+        for lead in every:
+            if any(lead[:k] in every for k in range(1, len(lead))):
+                continue
+            for i, cue in enumerate(starts):
+                longer = tuple(s for s in cue if s.startswith(lead))
+                if longer:
+                    check = None if longer == (lead,) else longer
+                    self._by_lead.setdefault(lead, []).append((i, check))
 
     def scan(self, text: str) -> Iterator[tuple[int, re.Match[str]]]:
         """(index of the cue, its match) for each cue found in ``text``, left to right."""
-        lead = self._lead.search(text)
+        search, cues, by_lead = self._lead.search, self._cues, self._by_lead
+        lead = search(text)
         while lead:
             start = lead.start()
             pos = start + 1
-            for i, starts in self._by_char[text[start]]:
-                if not text.startswith(starts, start):
-                    continue
-                hit = self._cues[i].match(text, start)
-                if hit:
-                    yield i, hit
-                    pos = max(hit.end(), pos)
-                    break
-            lead = self._lead.search(text, pos)
+            for i, check in by_lead[lead.group()]:
+                if check is None or text.startswith(check, start):
+                    hit = cues[i].match(text, start)
+                    if hit:
+                        yield i, hit
+                        pos = max(hit.end(), pos)
+                        break
+            lead = search(text, pos)
 
 
 # "能不能加你微信" asks a member, not the product.

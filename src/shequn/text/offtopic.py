@@ -163,13 +163,12 @@ def _theme_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(sorted(parts, key=len, reverse=True)), _FLAGS) if parts else None
 
 
-Scored = tuple[float, Cue, str, list[tuple[Cue, str]]]  # score, strongest cue, its word, all
+Hits = list[tuple[Cue, str]]  # the cues found for one label, with the words they matched
 
 
-def _cue_scores(text: str) -> dict[str, Scored]:
-    """Per label: the score from the cue table and the hits behind it (reasons are worded only
-    for the label that wins)."""
-    found: dict[str, list[tuple[Cue, str]]] = {}
+def _cue_hits(text: str) -> dict[str, Hits]:
+    """The cues of the table found in the text, per label."""
+    found: dict[str, Hits] = {}
     for index, m in _SCANNER.scan(text):
         cue = CUES[index]
         if cue.label:
@@ -177,14 +176,20 @@ def _cue_scores(text: str) -> dict[str, Scored]:
     if "red_packet" in found and _QUESTION.search(text):
         # "打卡满30天有红包奖励吗？" asks about red packets; the system text is never a question
         found["red_packet"] = [hit for hit in found["red_packet"] if hit[0].weight > 0.9]
-    scores = {}
-    for label, hits in found.items():
-        if not hits:
-            continue
-        best, word = max(hits, key=lambda hit: hit[0].weight)
-        score = best.weight + min(0.15, 0.1 * (len({w.lower() for _, w in hits}) - 1))
-        scores[label] = (round(min(score, 0.99), 2), best, word, hits)
-    return scores
+    return found
+
+
+def _cue_match(label: str, hits: Hits) -> OffTopicMatch | None:
+    """The label's match when its cues reach MIN_CONFIDENCE: the strongest cue's weight plus
+    0.1 for each further distinct word (at most 0.15)."""
+    if not hits:
+        return None
+    best, word = max(hits, key=lambda hit: hit[0].weight)
+    score = best.weight + min(0.15, 0.1 * (len({w.lower() for _, w in hits}) - 1))
+    score = round(min(score, 0.99), 2)
+    return (
+        OffTopicMatch(label, score, *_reason(best, word, hits)) if score >= MIN_CONFIDENCE else None
+    )
 
 
 def _reason(best: Cue, word: str, hits: list[tuple[Cue, str]]) -> tuple[str, str]:
@@ -237,22 +242,19 @@ def detect_offtopic(
         return None
     folded = fold(text)
     urls = _URL.findall(folded) if _MAYBE_URL.search(folded) else []
-    scores = _cue_scores(_URL.sub(" ", folded) if urls else folded)
+    found = _cue_hits(_URL.sub(" ", folded) if urls else folded)
     theme = _theme_pattern(tuple(theme_keywords)) if theme_keywords else None
     # whether the theme is named matters only for gossip and links: most messages have neither
-    on_theme = bool(theme and ("gossip" in scores or urls) and theme.search(folded))
-    if "gossip" in scores and (on_theme or theme is None or len(folded.strip()) < GOSSIP_MIN_CHARS):
-        del scores["gossip"]  # talk that names the theme is not gossip
-    link = None
-    if urls:
-        known = on_theme if theme else None
-        link = _link_score(folded, urls, allowed_domains, known, "outside_link" in scores)
-    scores.pop("outside_link", None)  # link wording only counts with a link
-    for label in LABELS:
+    on_theme = bool(theme and ("gossip" in found or urls) and theme.search(folded))
+    if "gossip" in found and (on_theme or theme is None or len(folded.strip()) < GOSSIP_MIN_CHARS):
+        del found["gossip"]  # talk that names the theme is not gossip
+    for label in LABELS:  # labels are scored in precedence order, until one is sure enough
         if label == "outside_link":
+            link = urls and _link_score(
+                folded, urls, allowed_domains, on_theme if theme else None, label in found
+            )
             if link and link[0] >= MIN_CONFIDENCE:
                 return OffTopicMatch(label, *link)
-        elif label in scores and scores[label][0] >= MIN_CONFIDENCE:
-            score, best, word, hits = scores[label]
-            return OffTopicMatch(label, score, *_reason(best, word, hits))
+        elif label in found and (match := _cue_match(label, found[label])):
+            return match
     return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
+from itertools import chain
 from math import log
 
 import jieba
@@ -148,10 +149,15 @@ def cut_chinese(run: str) -> list[str]:
     return words
 
 
-@lru_cache(maxsize=65536)
-def _chinese_terms(run: str) -> tuple[str, ...]:
-    """The content words of a Chinese run; cached because chat repeats itself ("哈哈", "收到")."""
-    return tuple(w for w in cut_chinese(run) if len(w) > 1 and w not in _STOP_WORDS)
+@lru_cache(maxsize=1 << 17)
+def _token_terms(token: str) -> tuple[str, ...]:
+    """The content words of one token, a Chinese run or a Latin word; cached because chat
+    repeats itself ("哈哈", "收到", "thanks") and a Chinese run costs a walk of the dictionary."""
+    if token[0] >= "\u3400":
+        return tuple(w for w in cut_chinese(token) if len(w) > 1 and w not in _STOP_WORDS)
+    if len(token) < 2 or token in _STOP_WORDS:
+        return ()
+    return () if token[0].isdigit() and _NUMERIC.fullmatch(token) else (token,)
 
 
 def terms(text: str) -> list[str]:
@@ -165,12 +171,4 @@ def terms(text: str) -> list[str]:
     cleaned = fold(text)
     if _MAYBE_NOISE.search(cleaned):  # the full noise pattern is slow; most messages have none
         cleaned = _NOISE.sub(" ", cleaned)
-    out: list[str] = []
-    for token in _TOKEN.findall(cleaned.lower()):
-        if token[0] >= "\u3400":
-            out.extend(_chinese_terms(token))
-        elif len(token) > 1 and token not in _STOP_WORDS:
-            if token[0].isdigit() and _NUMERIC.fullmatch(token):
-                continue
-            out.append(token)
-    return out
+    return list(chain.from_iterable(map(_token_terms, _TOKEN.findall(cleaned.lower()))))

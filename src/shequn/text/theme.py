@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from math import log
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from shequn.errors import InputError
 from shequn.text.segment import fold
@@ -41,6 +41,7 @@ MIN_TERMS = 2
 Label = Literal["on_theme", "off_theme", "too_short"]
 
 _SUFFIXES = ("ies", "ing", "ers", "er", "ed", "es", "s")
+_UNSEEN: Any = object()  # a term not in the memo yet
 # Per-model memo of term -> theme hit; cleared when it grows past this (chat vocabulary is open)
 _MEMO_LIMIT = 200_000
 
@@ -201,8 +202,11 @@ class ThemeModel:
                 keyword = self._weights.get(stem(phrase.lower()))
                 if keyword is not None:
                     matched[keyword[0]] = keyword[1]
+        seen = self._memo.get  # the memo inline: a method call per term cost a third of a score
         for term in message_terms:
-            hit = self._hit(term)
+            hit = seen(term, _UNSEEN)
+            if hit is _UNSEEN:
+                hit = self._hit(term)
             if hit is not None:
                 matched[hit[0]] = hit[1]
         if matched:
