@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from shequn.importing import import_path
-from shequn.model.records import AccountRef
-from shequn.platforms.base import MemberRole, ParseContext, Source, get_parser
+from shequn.model.records import AccountRef, MemberRole
+from shequn.platforms.base import ParseContext, Source, get_parser
 from shequn.platforms.qq import TITLE
 from shequn.store import schema as t
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from conftest import realdata
 from shequn.importing import import_path
-from shequn.platforms.base import MemberRole, ParseContext, Source, get_parser
+from shequn.model.records import MemberRole
+from shequn.platforms.base import ParseContext, Source, get_parser
 from shequn.store import schema as t
 
 HOUSTON = "slack/houstondatavis_2016_official_export"

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from shequn.errors import InputError, NotFound
-from shequn.model.records import AccountRef, Community, MembershipEvent, Message
-from shequn.platforms.base import MemberRole
+from shequn.model.records import AccountRef, Community, MemberRole, MembershipEvent, Message
 from shequn.store import schema as t
 from shequn.store.membership import rebuild_memberships
 from shequn.store.roles import find_member, record_import_roles, roles_of, set_role

@@ -31,6 +31,7 @@ MessageKind = Literal[
 MembershipAction = Literal["join", "leave", "remove"]
 JoinSource = Literal["invite", "link", "qr", "request", "create", "unknown"]
 CommunityType = Literal["interest", "brand", "knowledge", "product", "learning"]
+ExportRole = Literal["owner", "admin", "operator", "member"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -100,4 +101,18 @@ class Reaction:
     at: datetime | None = None
 
 
-Record = Community | Message | MembershipEvent | Reaction
+@dataclass(slots=True)
+class MemberRole:
+    """A role the export states for a member of a group (QQ 【群主】, a Slack admin, …).
+
+    Yielded after the group's Community; the store keeps it as an "import" role, which never
+    replaces a role the operator set (shequn.store.roles). When an export names a member's role
+    more than once, the last record wins.
+    """
+
+    community_id: str
+    member: AccountRef
+    role: ExportRole
+
+
+Record = Community | Message | MembershipEvent | Reaction | MemberRole

@@ -2,8 +2,7 @@
 
 A parser is registered with `@register`; `shequn import --format auto` asks every registered
 parser to `sniff` the input and takes the most confident one. Parsers never touch the store:
-they yield the shared records of `shequn.model.records` (and `MemberRole`, below) and the store
-writes them.
+they yield the shared records of `shequn.model.records` and the store writes them.
 """
 
 from __future__ import annotations
@@ -16,33 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path, PurePosixPath
-from typing import IO, ClassVar, Literal
+from typing import IO, ClassVar
 from zoneinfo import ZoneInfo
 
 from shequn.errors import InputError
-from shequn.model.records import AccountRef, Record
+from shequn.model.records import Record
 
 log = logging.getLogger(__name__)
-
-ExportRole = Literal["owner", "admin", "operator", "member"]
-
-
-@dataclass(slots=True)
-class MemberRole:
-    """A role the export states for a member of a group (QQ 【群主】, a Slack admin, …).
-
-    Yielded after the group's Community; the store keeps it as an "import" role, which never
-    replaces a role the operator set (shequn.store.roles). When an export names a member's role
-    more than once, the last record wins.
-    """
-
-    community_id: str
-    member: AccountRef
-    role: ExportRole
-
-
-#: everything a parser may yield
-ParsedRecord = Record | MemberRole
 
 
 class Source:
@@ -197,7 +176,7 @@ class Parser(ABC):
         """How sure (0–100) that `source` is in this format, from a cheap look at it."""
 
     @abstractmethod
-    def parse(self, source: Source, ctx: ParseContext) -> Iterator[ParsedRecord]:
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[Record]:
         """Yield the records of `source`, a Community before anything that names it.
 
         Bad records raise InputError (naming file, line or record, and field) through

@@ -54,17 +54,16 @@ from shequn.errors import InputError
 from shequn.model.records import (
     AccountRef,
     Community,
+    ExportRole,
     JoinSource,
+    MemberRole,
     MembershipEvent,
     Message,
     MessageKind,
     Record,
 )
 from shequn.platforms.base import (
-    ExportRole,
-    MemberRole,
     ParseContext,
-    ParsedRecord,
     Parser,
     Source,
     open_binary,
@@ -158,7 +157,7 @@ class QQTextParser(Parser):
         txts = [n for n in source.names() if n.lower().endswith(".txt")][:50]
         return max((_looks_like_qq(source.head(4096, n)) - 5 for n in txts), default=0)
 
-    def parse(self, source: Source, ctx: ParseContext) -> Iterator[ParsedRecord]:
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[Record]:
         if source.is_file:
             yield from _QQFile(source, None, ctx).records()
             return
@@ -195,7 +194,7 @@ class _QQFile:
     # (group, account) -> the account and the role of its latest header, once it had a title
     roles: dict[tuple[str, str], tuple[AccountRef, ExportRole]] = field(default_factory=dict)
 
-    def records(self) -> Iterator[ParsedRecord]:
+    def records(self) -> Iterator[Record]:
         display = self.source.display(self.member)
         encoding = detect_encoding(self.source.head(4096, self.member))
         if encoding not in ("utf-8", "utf-8-sig"):

@@ -50,12 +50,9 @@ from typing import Any, ClassVar
 import ijson
 
 from shequn.errors import InputError
-from shequn.model.records import AccountRef, Community, Record
+from shequn.model.records import AccountRef, Community, ExportRole, MemberRole, Record
 from shequn.platforms.base import (
-    ExportRole,
-    MemberRole,
     ParseContext,
-    ParsedRecord,
     Parser,
     Source,
     open_binary,
@@ -166,7 +163,7 @@ class SlackExportParser(Parser):
                     return 95
         return 0
 
-    def parse(self, source: Source, ctx: ParseContext) -> Iterator[ParsedRecord]:
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[Record]:
         export = _Export(source)
         roles: dict[str, ExportRole] = {}
         users = self._users(export, ctx, roles)

@@ -13,8 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shequn.errors import InputError
-from shequn.model.records import AccountRef, MembershipEvent, Message, Reaction, Record
-from shequn.platforms.base import ExportRole
+from shequn.model.records import (
+    AccountRef,
+    ExportRole,
+    MembershipEvent,
+    Message,
+    Reaction,
+    Record,
+)
 from shequn.platforms.util import find_links
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.errors import InputError
-from shequn.model.records import AccountRef, Community, MembershipEvent, Message, Reaction
-from shequn.platforms.base import MemberRole, ParsedRecord
+from shequn.model.records import (
+    AccountRef,
+    Community,
+    MemberRole,
+    MembershipEvent,
+    Message,
+    Reaction,
+    Record,
+)
 from shequn.store import schema as t
 from shequn.store.membership import rebuild_memberships
 from shequn.store.message_rows import (
@@ -141,7 +148,7 @@ class ImportWriter:
                 self.conn.exec_driver_sql(f"DROP INDEX {ix.name}")
 
     # -- dispatch -------------------------------------------------------------------------
-    def write(self, record: ParsedRecord) -> None:
+    def write(self, record: Record) -> None:
         if isinstance(record, Message):
             self._message(record)
         elif isinstance(record, MembershipEvent):
