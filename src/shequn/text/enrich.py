@@ -32,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.errors import InputError
 from shequn.store import schema as t
-from shequn.text.feedback import classify_feedback
+from shequn.text.feedback import classify_feedback, fold
 from shequn.text.offtopic import detect_offtopic
 from shequn.text.questions import detect_question
 from shequn.text.rituals import checkin_day, detect_self_intro
@@ -96,8 +96,9 @@ def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) 
         return (False, None, None, "red_packet", None, False, False)
     if kind not in LABELLED_KINDS or not text.strip():
         return None
-    feedback = classify_feedback(text)
-    offtopic = detect_offtopic(text, (theme[1] or None) if theme else None)
+    folded = fold(text)  # the form both the feedback and the off-topic cue tables read
+    feedback = classify_feedback(text, folded=folded)
+    offtopic = detect_offtopic(text, (theme[1] or None) if theme else None, folded=folded)
     model = _model(theme) if theme else None
     fit = model.score(text) if model is not None else None
     return (

@@ -503,15 +503,17 @@ def _reason(found: list[tuple[Cue, str]]) -> tuple[str, str]:
     return zh, en
 
 
-def classify_feedback(text: str) -> FeedbackMatch | None:
+def classify_feedback(text: str, *, folded: str | None = None) -> FeedbackMatch | None:
     """Classify one message as product feedback, or return None when it is not feedback.
+    ``folded`` is ``fold(text)`` when the caller has it (the enrichment folds once for this and
+    the off-topic rule).
 
     >>> classify_feedback("又闪退了！！").label
     'defect'
     """
     if not text:
         return None
-    folded = fold(text)
+    folded = fold(text) if folded is None else folded
     no_links = _URL.sub(" ", folded) if "://" in folded or "www." in folded else folded
     hits = _hits(no_links)
     if not hits:

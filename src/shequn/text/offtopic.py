@@ -228,19 +228,20 @@ def detect_offtopic(
     theme_keywords: Sequence[str] | None = None,
     *,
     allowed_domains: Sequence[str] = (),
+    folded: str | None = None,
 ) -> OffTopicMatch | None:
     """Flag one message as off the group's theme, or return None.
 
     ``theme_keywords`` are the group's theme words: a message naming one is never gossip nor an
     outside link, and gossip is only judged when they are given. Links to ``allowed_domains``
-    (and their subdomains) never count.
+    (and their subdomains) never count. ``folded`` is ``fold(text)`` when the caller has it.
 
     >>> detect_offtopic("[红包]恭喜发财，大吉大利").label
     'red_packet'
     """
     if not text:
         return None
-    folded = fold(text)
+    folded = fold(text) if folded is None else folded
     urls = _URL.findall(folded) if _MAYBE_URL.search(folded) else []
     found = _cue_hits(_URL.sub(" ", folded) if urls else folded)
     theme = _theme_pattern(tuple(theme_keywords)) if theme_keywords else None
