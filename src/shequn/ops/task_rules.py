@@ -23,9 +23,8 @@ from sqlalchemy import ColumnElement, Connection, select
 
 from shequn.analytics.zones import day_date, day_number
 from shequn.store import schema as t
+from shequn.store.roles import OPERATOR_ROLES
 
-# as in shequn.analytics.base (not imported from there: that module loads Ibis)
-OPERATOR_ROLES = ("owner", "admin", "operator")
 SNIPPET = 280  # characters of a message kept in a task's detail
 MAX_LISTED = 200  # members / people listed in one task's detail (the count is always whole)
 
