@@ -142,9 +142,12 @@ _EN_FILLER = re.compile(
 _EN_REQUEST = re.compile(
     r"^(?:(?:does|do|has|did)\s+)?any(?:one|body)\b(?!\s+(?:around|here)\b)"
     r"|^any\b.*\b(?:recommend\w*|suggestions?|tips?|ideas?|advice|thoughts|chance|luck|updates?)\b"
-    r"|\bi wonder\b|\bwondering\b|^quick q(?:uestion)?\b|^q:|^(?:i )?need (?:some )?help\b"
+    r"|^quick q(?:uestion)?\b|^q:|^(?:i )?need (?:some )?help\b"
     r"|^help me\b|^looking for (?:a |some )?(?:recommendation|tips|advice|suggestion)"
 )
+# Requests anywhere in the clause, kept apart because a search for them tries every position;
+# they cannot start where the requests above do, so trying those first changes nothing.
+_EN_WONDER = re.compile(r"\bi wonder\b|\bwondering\b")
 _SUBJECT = (
     r"(?:i|you|we|they|he|she|it|u|y'?all|any(?:one|body)|some(?:one|body)|every(?:one|body)"
     r"|people|folks|ppl)"
@@ -262,7 +265,7 @@ def _sentence_cue(body: str, *, zh: bool, asks_mark: bool) -> QuestionMatch | No
     if not asks_mark and not _EN_MAYBE.search(body):
         return None
     clauses = [_EN_FILLER.sub("", c.strip()) for c in _CLAUSE_SEP.split(body)]
-    request = _first_cue(clauses, _EN_REQUEST)
+    request = _en_request(clauses)
     if request:
         return _match("request", request)
     if asks_mark:
@@ -288,6 +291,15 @@ def _zh_interrogative(body: str) -> str | None:
             return plain[i - 1 : i + 2]
     if len(plain) > 1 and plain[-1] == "么" and plain[-2] not in _ZH_NOT_FINAL_ME:
         return "么"
+    return None
+
+
+def _en_request(clauses: list[str]) -> str | None:
+    """The first request for help (anyone know, I wonder …) in the clauses."""
+    for clause in clauses:
+        found = _EN_REQUEST.match(clause) or ("wonder" in clause and _EN_WONDER.search(clause))
+        if found:
+            return found.group(0).strip()
     return None
 
 
