@@ -224,7 +224,7 @@ def throughput_enrich(batches: list[Any], sample: int) -> None:
     from shequn.text.enrich import label_in_workers, label_rows
 
     n = sum(b.messages for b in batches)
-    done, t0 = 0, time.perf_counter()
+    done, t0, cpu0 = 0, time.perf_counter(), time.process_time()
     for b in batches:
         if done >= sample:
             break
@@ -232,9 +232,11 @@ def throughput_enrich(batches: list[Any], sample: int) -> None:
         done += b.messages
     rate = done / (time.perf_counter() - t0)
     print(f"throughput_label_rows: {rate:,.0f} messages/s ({done:,} messages, one process)")
+    cpu_rate = done / (time.process_time() - cpu0)
+    print(f"label_rows_cpu: {cpu_rate:,.0f} messages per CPU-second (what other work barely moves)")
     workers = os.cpu_count() or 1
     print(load_average())
-    t0 = time.perf_counter()
+    t0, cpu0, children0 = time.perf_counter(), time.process_time(), _children_cpu()
     for _batch, _labels in label_in_workers(iter(batches), workers=workers):
         pass
     rate = n / (time.perf_counter() - t0)
@@ -242,6 +244,19 @@ def throughput_enrich(batches: list[Any], sample: int) -> None:
         f"throughput_enrich: {rate:,.0f} messages/s ({n:,} generated messages, {workers} worker "
         "processes; target 30,000)"
     )
+    spent, parent = _children_cpu() - children0, time.process_time() - cpu0
+    print(
+        f"enrich_cpu: {n / spent:,.0f} messages per worker CPU-second ({spent:.1f} s in the "
+        f"workers, {parent:.1f} s in the calling process)"
+    )
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished worker processes (they are waited for when the pool ends)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def throughput_enrich_store(batches: list[Any], themes: dict[int, Any]) -> None:
