@@ -9,8 +9,9 @@ Speed: jieba's own ``cut`` spends most of its time in generic plumbing (regex bl
 generators, a log() per candidate). ``cut_chinese`` walks the same prefix dictionary with the same
 maximum-probability route as ``jieba.Tokenizer.cut(..., HMM=False)`` — the result is identical, a
 test checks it — at two to three times the speed, and the terms of each token (a Chinese run such
-as "哈哈" or "收到", a Latin word) are cached because chat repeats itself a lot. Without HMM, words missing from the dictionary
-(new slang, most personal names) come out as single characters, which are dropped as terms.
+as "哈哈" or "收到", a Latin word) are cached because chat repeats itself a lot. Without HMM,
+words missing from the dictionary (new slang, most personal names) come out as single characters,
+which are dropped as terms.
 """
 
 from __future__ import annotations
