@@ -148,7 +148,7 @@ def _questions_query(
         )
         .order_by(w.c.sent_at, w.c.id)
         .limit(1)
-        .correlate(q)
+        .correlate(q, group)
         .scalar_subquery()
     )
     query = (
