@@ -1,8 +1,9 @@
 """The whole metric registry gives identical results on DuckDB, PostgreSQL and Spark.
 
 One hand-built program (zones, rejoins, linked accounts, bots, operators, replies, reactions,
-check-ins, product data, discussion windows) goes into a SQLite store and a PostgreSQL store;
-DuckDB and Spark read the SQLite one, PostgreSQL computes in its own store.
+resolved @mentions, self-introductions, check-ins, product data, discussion windows) goes into a
+SQLite store and a PostgreSQL store; DuckDB and Spark read the SQLite one, PostgreSQL computes in
+its own store.
 """
 
 from __future__ import annotations
@@ -82,6 +83,26 @@ def build_program(s: StoreBuilder) -> None:
     s.say(bots, bot, at("2026-03-03 12:00"), "beep")
     s.say(sh, people[0], at("2026-03-08 15:50"), "23:50 上海")  # Sunday 23:50 local
     s.say(sh, people[0], at("2026-03-08 16:10"), "00:10 上海")  # Monday 00:10 local
+    add_mentions_and_intros(s, sh, utc, people, admin)
+
+
+def add_mentions_and_intros(
+    s: StoreBuilder, sh: int, utc: int, people: list[int], admin: int
+) -> None:
+    """@mentions beside the names above (the operator's, one of the bot, one by id), resolved as
+    a refresh does; self-introductions by newcomers: in time, late, after a rejoin, in UTC."""
+    s.say(sh, admin, at("2026-03-03 02:00"), "@张伟 欢迎", mentions=["张伟"])
+    s.say(sh, people[0], at("2026-03-03 02:05"), "@helper-bot", mentions=["helper-bot"])
+    s.say(utc, people[4], at("2026-03-03 02:10"), "@Tom @张伟", mentions=["Tom", "张伟"])
+    intros = [
+        (sh, people[3], "2026-03-04 15:00"),  # Ana: 6 h after joining
+        (sh, people[4], "2026-03-09 09:00"),  # 王芳: four days late
+        (sh, people[5], "2026-04-10 10:30"),  # Kenji, after his rejoin
+        (utc, people[6], "2026-02-26 13:00"),  # 赵敏 in the UTC group
+    ]
+    for group, who, when in intros:
+        s.label(group, s.say(group, who, at(when), "我叫…，在上海做产品"), is_intro=True)
+    s.resolve_mentions()
 
 
 def _normalise(table) -> list[tuple]:
