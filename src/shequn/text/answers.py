@@ -43,8 +43,8 @@ from sqlalchemy import (
 
 from shequn.errors import InputError
 from shequn.store import schema as t
+from shequn.store.roles import OPERATOR_ROLES
 
-OPERATOR_ROLES = ("owner", "admin", "operator")
 CONTEXT = 3  # messages shown before and after an unanswered question
 DEFAULT_WINDOW_MINUTES = 30  # a group whose answer_window is unset
 
