@@ -12,7 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from shequn.analytics.metrics.connections import STEPS
+from shequn.analytics.registry import get_metric
 from shequn.analytics.snapshot import Insights
+from shequn.text.answers import DEFAULT_WINDOW_MINUTES
 from shequn.web import i18n
 from shequn.web import views_groups as views
 from shequn.web.auth import CurrentUser, Store, check_group
@@ -23,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 EPOCH = date(1970, 1, 1)
 STEP_EN = {code: en for code, _zh, en in STEPS}
 FLAGGED_SHOWN = 8  # flagged theme-fit weeks listed on the page, latest first
+INTROS_SHOWN = 15  # newest newcomers listed with whether they introduced themselves
 MEMBER_SORTS = (
     "display_name", "level_rank", "messages", "active_days", "replies_given",
     "replies_received", "repliers", "reactions_received", "last_seen_day",
@@ -57,6 +60,16 @@ i18n.add(
         "group.of_joined": ("占加入者", "Of joined"),
         "group.levels": ("等级分布（每周）", "Levels by week"),
         "group.theme_fit": ("主题契合度（每周）", "Theme fit by week"),
+        "group.intros": ("新人自我介绍", "Newcomers' introductions"),
+        "group.intro_stats": (
+            "{joiners} 位新成员中 {n} 位在加入 {hours} 小时内做了自我介绍（{share}）；"
+            "用时中位数 {median}。",
+            "{n} of {joiners} newcomers introduced themselves within {hours} h of joining "
+            "({share}); median time {median}.",
+        ),
+        "group.joined": ("加入日期", "Joined"),
+        "group.intro_after": ("介绍用时（小时）", "Intro after (h)"),
+        "group.first_message_after": ("首次发言（小时）", "First message (h)"),
         "group.on_theme": ("切题占比", "On theme"),
         "group.off_topic": ("离题占比", "Off topic"),
         "group.keywords": ("关键词", "Keywords"),
@@ -92,8 +105,9 @@ i18n.add(
         ),
         "group.questions": ("待回答的问题", "Unanswered questions"),
         "group.questions_stats": (
-            "共 {q} 个问题，未回答占 {share}，回复中位时间 {median}",
-            "{q} questions, {share} unanswered, median response {median}",
+            "共 {q} 个问题，未回答占 {share}，回复中位时间 {median}（回应时限 {window} 分钟）",
+            "{q} questions, {share} unanswered, median response {median} "
+            "(answer window {window} min)",
         ),
         "group.questions_missing": (
             "快照中还没有问题数据（运行 `shequn refresh`）。",
@@ -246,6 +260,11 @@ def _theme(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     }
 
 
+def _param_default(metric: str, name: str) -> Any:
+    """A metric parameter's default: the snapshot is computed with the defaults."""
+    return next(p.default for p in get_metric(metric).params if p.name == name)
+
+
 def _sections(insights: Insights, cid: int, lang: str) -> dict[str, Any]:
     """Every insights part of the page but the members table."""
 
@@ -269,9 +288,13 @@ def _sections(insights: Insights, cid: int, lang: str) -> dict[str, Any]:
         "funnel": steps,
         "funnel_chart": funnel_chart(steps) if steps else None,
         **_theme(table("theme_fit"), lang),
+        "intros": table("intros", limit=INTROS_SHOWN),
+        "intro_rate": next(iter(table("intro_rate")), None),
+        "intro_window": _param_default("intro_rate", "intro_hours"),
+        "default_window": DEFAULT_WINDOW_MINUTES,
         "has": {
             n: insights.has(views.GROUP_TABLES[n][0])
-            for n in ("funnel", "kols", "connections", "theme_fit")
+            for n in ("funnel", "kols", "connections", "theme_fit", "intros")
         },
     }
 

@@ -72,6 +72,8 @@ GROUP_TABLES: dict[str, tuple[str, str, bool]] = {
     "kols": ("kol_candidates", "rank", False),
     "connections": ("connections", "community_id", False),
     "theme_fit": ("theme_fit", "week", False),
+    "intros": ("newcomer_intros", "join_day", True),
+    "intro_rate": ("intro_rate", "community_id", False),
 }
 # member_levels columns added to the members table (member_stats has `level` already)
 LEVEL_EXTRA = ("level_rank", "since_day", "score", "reason", "reason_zh")
@@ -306,9 +308,9 @@ def community(store: Engine, community_id: int) -> dict[str, Any]:
     """The group's own record (name, platform, theme and its keywords as a list); NotFound when
     there is no such group."""
     c = t.community.c
-    q = select(c.id, c.name, c.platform, c.kind, c.theme, c.keywords, c.timezone).where(
-        c.id == community_id
-    )
+    q = select(
+        c.id, c.name, c.platform, c.kind, c.theme, c.keywords, c.timezone, c.answer_window
+    ).where(c.id == community_id)
     with store.connect() as conn:
         row = conn.execute(q).mappings().first()
     if row is None:
