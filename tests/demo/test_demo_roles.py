@@ -118,3 +118,16 @@ def test_product_data_written_and_imported(demo):
         for k, u, m, p, o in product_rows(engine, program, seed=7)
     ]
     assert again == [tuple(r.values()) for r in table]
+
+
+def test_every_group_has_its_stated_theme(demo):
+    """The operator states what each group is for (its theme's topic), so theme fit is scored
+    against that rather than the group's name."""
+    from shequn.demo.generate_themes import pick_themes
+
+    engine, _, _ = demo
+    c = t.community.c
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(c.name, c.theme)).all())
+    expected = {th.name: th.topic for th in pick_themes(len(stored))}
+    assert stored == expected

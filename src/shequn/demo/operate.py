@@ -1,9 +1,9 @@
-"""What the demo's operator does after importing: roles, zones, windows and product data.
+"""What the demo's operator does after importing: roles, zones, themes, windows, product data.
 
 Done through the same functions the operator's commands call (`shequn role set`, `shequn group
-set --timezone`, `shequn windows set`, `shequn import-attributes`), so the demo's numbers show
-operators kept out of UGC and core members, attendance per discussion session, and core users
-and the funnel's 付费 step by product data.
+set --timezone --theme`, `shequn windows set`, `shequn import-attributes`), so the demo's numbers
+show operators kept out of UGC and core members, theme fit against each group's stated purpose,
+attendance per discussion session, and core users and the funnel's 付费 step by product data.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def operate_program(
     themes = pick_themes(len(program))  # generate_program's themes, in program order
     operators = windows = 0
     for (platform, chat), theme, cid in zip(program, themes, groups, strict=True):
-        update_group_settings(engine, cid, {"timezone": chat.timezone})  # windows are local
+        # windows are local to the zone; the theme is what the operator says the group is for
+        update_group_settings(engine, cid, {"timezone": chat.timezone, "theme": theme.topic})
         operators += _mark_assistant(engine, platform, chat, cid)
         if theme.window is not None:
             set_windows(engine, cid, window_spec(theme.window))
