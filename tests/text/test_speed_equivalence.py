@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from shequn.text import feedback, offtopic
-from shequn.text.feedback import CueScanner, _cue_starts, _lead_pattern, fold
+from shequn.text.cues import CueScanner, _cue_starts, _lead_pattern, fold
 
 LABELLED = Path(__file__).parent.parent / "fixtures" / "text" / "labelled.jsonl"
 TABLES = {"feedback": feedback.CUES, "offtopic": offtopic.CUES}

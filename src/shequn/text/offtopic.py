@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from shequn.text.feedback import CueScanner, fold
+from shequn.text.cues import CueScanner, fold
 
 __all__ = ["CUES", "LABELS", "MIN_CONFIDENCE", "OffTopicMatch", "detect_offtopic"]
 
