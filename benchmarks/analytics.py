@@ -209,6 +209,7 @@ def prepare_store(work: Path, shape: data.Shape) -> tuple[Path, int, float, bool
         kept = json.loads(meta.read_text())
         if kept["shape"] == want:
             data.remove_messages_after(store, kept["messages"])  # an interrupted earlier run
+            upgrade_store(store)  # kept from before a migration: tables the reader expects
             return store, kept["messages"], kept["seconds"], True
     for p in work.glob("store.*"):
         p.unlink()
@@ -217,6 +218,15 @@ def prepare_store(work: Path, shape: data.Shape) -> tuple[Path, int, float, bool
     seconds = time.perf_counter() - t0
     meta.write_text(json.dumps({"shape": want, "messages": count, "seconds": seconds}))
     return store, count, seconds, False
+
+
+def upgrade_store(store: Path) -> None:
+    """The kept store at the newest schema revision (a no-op when it is there already)."""
+    from shequn.store.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{store}")
+    upgrade(engine)
+    engine.dispose()
 
 
 def conditions(store: Path, shape: data.Shape, count: int) -> str:
@@ -243,9 +253,10 @@ def report_registry(reg: dict) -> tuple[float, float, str, str]:
     """Print shequn's lines; returns registry and core metrics seconds, each with "> " when a
     metric in it was interrupted (its seconds are then a lower bound)."""
     ph = reg["phases"]
-    parts = ph.get("read", 0) + ph.get("compute", 0) + ph.get("small_tables", 0)
+    compute = ph.get("features", 0) + ph.get("member_day", 0)  # the engine's RefreshStats
+    parts = ph.get("read", 0) + compute + ph.get("small_tables", 0)
     print(
-        f"load_shequn: {reg['load_s']:.1f} s (features and member-day {ph.get('compute', 0):.1f}"
+        f"load_shequn: {reg['load_s']:.1f} s (features and member-day {compute:.1f}"
         f" s, reading Arrow files {ph.get('read', 0):.1f} s, small tables "
         f"{ph.get('small_tables', 0):.1f} s, ADBC reader process and calendar "
         f"{reg['load_s'] - parts:.1f} s)"

@@ -128,6 +128,11 @@ def _message_events(b: Base) -> ir.Table:
 
 
 def _group_daily(b: Base, p: Mapping[str, Any]) -> ir.Table:
+    """Per group and day of the period; built once per Base (group_summary reads it too)."""
+    return b.shared(("group_daily", b.since_day, b.until_day), lambda: _build_group_daily(b))
+
+
+def _build_group_daily(b: Base) -> ir.Table:
     ev = ibis.union(*_membership_events(b), _speaker_events(b), _message_events(b))
     ev = ev.filter(ev.day <= b.until_day)
     # Events before the period only move the running figures: folded into a starting value.

@@ -298,11 +298,25 @@ def _weeks(b: Base, p: Mapping[str, Any]) -> ir.Table:
     return w.mutate(end_day=end, start_day=(end - int(p["window_days"]) + 1).cast("int64"))
 
 
-def _window_stats(h: Base, weeks: ir.Table) -> ir.Table:
+def _in_windows(t: ir.Table, weeks: ir.Table, p: Mapping[str, Any]) -> ir.Table:
+    """`t` (…, day) joined to every week whose window holds its day. A day d can only be in
+    the windows of weeks week(d) … week(d) + ⌈window_days / 7⌉ (a window ends on its week's
+    Sunday or before), so those candidates are made with a small offset table and matched on
+    the week number: a range join of every member-day against every week is many times slower.
+    """
+    offsets = list(range(-(-int(p["window_days"]) // 7) + 1))
+    k = ibis.memtable({"k_offset": offsets}).cast({"k_offset": "int64"})
+    x = t.cross_join(k)
+    x = x.mutate(k_week=((x.day + 3) // 7 + x.k_offset).cast("int64")).drop("k_offset")
+    j = x.join(weeks, x.k_week == weeks.week).drop("k_week")
+    return j.filter((j.day >= j.start_day) & (j.day <= j.end_day))
+
+
+def _window_stats(h: Base, weeks: ir.Table, p: Mapping[str, Any]) -> ir.Table:
     """Per member and week: active days, messages in the window, and messages in the week."""
     md = h.member_day
     md = md.filter(~md.is_bot.fill_null(False)).select(*KEY, "day", "messages")
-    j = md.join(weeks, [md.day >= weeks.start_day, md.day <= weeks.end_day])
+    j = _in_windows(md, weeks, p)
     in_week = j.day >= j.week * 7 - 3
     return j.group_by([*KEY, "week"]).agg(
         window_active_days=j.day.count().cast("int64"),
@@ -311,9 +325,9 @@ def _window_stats(h: Base, weeks: ir.Table) -> ir.Table:
     )
 
 
-def _window_repliers(h: Base, weeks: ir.Table) -> ir.Table:
+def _window_repliers(h: Base, weeks: ir.Table, p: Mapping[str, Any]) -> ir.Table:
     e = _reply_edges(h).select("community_id", "account_id", "target", "day").distinct()
-    j = e.join(weeks, [e.day >= weeks.start_day, e.day <= weeks.end_day])
+    j = _in_windows(e, weeks, p)
     out = j.group_by(["community_id", "target", "week"]).agg(
         window_repliers=j.account_id.nunique().cast("int64")
     )
@@ -356,7 +370,7 @@ def _grid(b: Base, p: Mapping[str, Any]) -> ir.Table:
     the window counts, the score, spell cover and the last join day."""
     h, weeks = _history(b), _weeks(b, p)
     s = _spell_weeks(b)
-    stats = _window_stats(h, weeks)
+    stats = _window_stats(h, weeks, p)
     spoke = stats.group_by(list(KEY)).agg(first_w=stats.week.min().cast("int64"))
     starts = s.select(*KEY, "first_w").union(spoke)
     keys = starts.group_by(list(KEY)).agg(start_w=starts.first_w.min())
@@ -364,7 +378,7 @@ def _grid(b: Base, p: Mapping[str, Any]) -> ir.Table:
     on = (*KEY, "week")
     zero = {"window_active_days": 0, "window_messages": 0, "week_messages": 0}
     g = _attach(g, stats, on, zero)
-    g = _attach(g, _window_repliers(h, weeks), on, {"window_repliers": 0})
+    g = _attach(g, _window_repliers(h, weeks, p), on, {"window_repliers": 0})
     g = _attach(g, _membership(g.select(*on), s), on, {"in_spell": 0})
     return g.mutate(score=_score(g, p))
 
