@@ -66,8 +66,10 @@ def test_scanner_hand_worked() -> None:
 
 
 def test_cue_starts_are_worked_out_from_the_parsed_pattern() -> None:
-    # Lookarounds take no characters; the first three characters of "crash…" are "cra".
-    assert _cue_starts(r"(?<![a-z])crash(?:es|ed)?(?![a-z])") == ("cra",)
+    # Lookarounds take no characters; the first five characters of "crash…" are "crash".
+    assert _cue_starts(r"(?<![a-z])crash(?:es|ed)?(?![a-z])") == ("crash",)
+    # "bugs?" can end after three: "bug" and "bugs" (a shorter start ends what is known).
+    assert _cue_starts(r"(?<![a-z])bugs?") == ("bug", "bugs")
     # A class of ten digits and two numerals, then 折, then the end: twelve two-character starts.
     assert _cue_starts(r"[一二\d]折") == (*(f"{d}折" for d in "0123456789"), "一折", "二折")
     # An optional first piece: a match starts with "a" or, without it, with "b".

@@ -20,7 +20,11 @@ __all__ = ["CueScanner", "fold"]
 # The regex parser of the standard library (re._parser), to work out how cues can start. It has
 # no type stubs, hence Any; only its parse tree's long-stable opcodes are used.
 _sre: Any = importlib.import_module("re._parser")
-_PREFIX_LEN = 3  # characters of each cue's possible starts that the lead search looks for
+# Characters of each cue's possible starts that the lead search looks for. Five rather than
+# three: English cues share their first letters ("is ", "tha", "rea"), and every place the lead
+# finds costs a try of the cues in Python; five halves those places (1.35 to 0.65 a message on
+# the feedback table) for a longer lead pattern, 8% less time in both scans.
+_PREFIX_LEN = 5
 _MAX_PREFIXES = 400  # per cue; a cue with more possible starts is looked for by fewer characters
 _MAX_CLASS = 40  # a character class larger than this ends a prefix
 
@@ -133,7 +137,7 @@ class CueScanner:
     """A table of cue patterns, scanned over lower-cased text.
 
     Python's regex engine is slow on a long alternation, so the scan first finds, with one
-    regex built from the first three characters every cue can start with (worked out from the
+    regex built from the first five characters every cue can start with (worked out from the
     parsed patterns; a Latin start only at the start of a word), the places where some cue can
     start, then tries there only the cues that can start with what was found, in table order.
     Matches do not overlap: the result is what ``re.finditer`` on the whole alternation gives.

@@ -36,6 +36,7 @@ from shequn.text.feedback import classify_feedback, fold
 from shequn.text.offtopic import detect_offtopic
 from shequn.text.questions import detect_question
 from shequn.text.rituals import checkin_day, detect_self_intro
+from shequn.text.segment import fold as fold_widths
 from shequn.text.theme import ThemeModel
 from shequn.workers import map_in_order
 
@@ -99,16 +100,17 @@ def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) 
     folded = fold(text)  # the form both the feedback and the off-topic cue tables read
     feedback = classify_feedback(text, folded=folded)
     offtopic = detect_offtopic(text, (theme[1] or None) if theme else None, folded=folded)
+    widths = fold_widths(text)  # the lighter fold of the theme, intro and check-in rules
     model = _model(theme) if theme else None
-    fit = model.score(text) if model is not None else None
+    fit = model.score(text, folded=widths) if model is not None else None
     return (
         detect_question(text) is not None,
         feedback.label if feedback else None,
         feedback.confidence if feedback else None,
         offtopic.label if offtopic else None,
         fit.score if fit is not None and fit.label != "too_short" else None,
-        detect_self_intro(text) is not None,
-        checkin_day(text) is not None,
+        detect_self_intro(text, folded=widths) is not None,
+        checkin_day(text, folded=widths) is not None,
     )
 
 

@@ -244,9 +244,12 @@ def detect_offtopic(
     folded = fold(text) if folded is None else folded
     urls = _URL.findall(folded) if _MAYBE_URL.search(folded) else []
     found = _cue_hits(_URL.sub(" ", folded) if urls else folded)
-    theme = _theme_pattern(tuple(theme_keywords)) if theme_keywords else None
-    # whether the theme is named matters only for gossip and links: most messages have neither
-    on_theme = bool(theme and ("gossip" in found or urls) and theme.search(folded))
+    # whether the theme is named matters only for gossip and links: most messages have neither,
+    # and skip even building the theme's pattern
+    theme = None
+    if theme_keywords and ("gossip" in found or urls):
+        theme = _theme_pattern(tuple(theme_keywords))
+    on_theme = bool(theme and theme.search(folded))
     if "gossip" in found and (on_theme or theme is None or len(folded.strip()) < GOSSIP_MIN_CHARS):
         del found["gossip"]  # talk that names the theme is not gossip
     for label in LABELS:  # labels are scored in precedence order, until one is sure enough

@@ -40,6 +40,7 @@ _STRIP = re.compile(r"(?:https?://|www\.)\S+|`[^`\n]*`|\[[^\]\n]{1,12}\]|@\S+")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"\n]*\"")
 _QUOTE_STAND_IN = " 〃 "
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")  # counted by runs: fewer objects than by characters
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 # Sentence ends; a dot only ends a sentence before a space or the end (not in 101.5 or next.js).
 _SENTENCE_END = re.compile(r"([。！？!?；;\n…~～]+|\.(?=\s|$))")
@@ -234,8 +235,10 @@ def _is_chinese(own: str) -> bool:
     """Chinese rules when Chinese characters are at least as many as Latin words."""
     if own.isascii():
         return False
+    if _LATIN_WORD.search(own) is None:  # the usual Chinese message: nothing to count
+        return True
     latin = len(_LATIN_WORD.findall(own))
-    return latin == 0 or len(_CJK.findall(own)) >= latin
+    return sum(map(len, _CJK_RUN.findall(own))) >= latin
 
 
 def _sentences(own: str) -> list[tuple[str, str]]:

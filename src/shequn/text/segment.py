@@ -161,15 +161,17 @@ def _token_terms(token: str) -> tuple[str, ...]:
     return () if token[0].isdigit() and _NUMERIC.fullmatch(token) else (token,)
 
 
-def terms(text: str) -> list[str]:
+def terms(text: str, *, folded: str | None = None) -> list[str]:
     """The content terms of one message, in order, for theme scores and keyword suggestions.
 
     >>> terms("周末一起去西湖跑步吧 https://t.cn/x @张三 🏃")
     ['周末', '西湖', '跑步']
     >>> terms("Anyone running the Lisbon marathon? 42km!")
     ['running', 'lisbon', 'marathon']
+
+    ``folded`` is ``fold(text)`` when the caller has it.
     """
-    cleaned = fold(text)
+    cleaned = fold(text) if folded is None else folded
     if _MAYBE_NOISE.search(cleaned):  # the full noise pattern is slow; most messages have none
         cleaned = _NOISE.sub(" ", cleaned)
     return list(chain.from_iterable(map(_token_terms, _TOKEN.findall(cleaned.lower()))))

@@ -192,12 +192,16 @@ class ThemeModel:
         ranked = sorted(self._weights.values(), key=lambda item: (-item[1], item[0]))
         return dict(ranked)
 
-    def score(self, text: str, *, terms: list[str] | None = None) -> ThemeScore:
-        """Score one message; pass ``terms`` when the message was already segmented."""
-        message_terms = segment_terms(text) if terms is None else terms
+    def score(
+        self, text: str, *, terms: list[str] | None = None, folded: str | None = None
+    ) -> ThemeScore:
+        """Score one message; pass ``terms`` when the message was already segmented and
+        ``folded`` (``segment.fold(text)``) when it was already folded."""
+        folded = fold(text) if folded is None else folded
+        message_terms = segment_terms(text, folded=folded) if terms is None else terms
         matched: dict[str, float] = {}
         if self._phrases is not None:
-            for phrase in self._phrases.findall(fold(text)):
+            for phrase in self._phrases.findall(folded):
                 # .get: re's simple case folding can match what str.lower() maps elsewhere (İ)
                 keyword = self._weights.get(stem(phrase.lower()))
                 if keyword is not None:
