@@ -32,15 +32,14 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, Row, func, select, union
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.errors import InputError
 from shequn.store import schema as t
+from shequn.store.watermarks import Watermark, upsert
 
 log = logging.getLogger(__name__)
 
-STATE = "mentions"  # the search_state row of this step
+WATERMARK = Watermark("mentions")  # the search_state row of this step
 Mention = tuple[int, int, int]  # message id, account id, community id
 
 
@@ -141,14 +140,14 @@ def resolve_pending(store: Engine, *, batch: int = 5000) -> int:
     if batch < 1:
         raise InputError("batch must be at least 1", field="batch")
     with store.begin() as conn:
-        _ensure_state(conn)
-        last = _watermark(conn)
+        WATERMARK.ensure(conn)
+        last = WATERMARK.get(conn)
         top = int(conn.execute(select(func.coalesce(func.max(t.message.c.id), 0))).scalar_one())
     written = 0
     resolver = Resolver()
     while last < top:
         with store.begin() as conn:
-            if _watermark(conn, lock=True) != last:
+            if WATERMARK.get(conn, lock=True) != last:
                 log.info("another run is resolving the same mentions; leaving them to it")
                 break
             found = _mentioning(conn, last, top, batch)
@@ -156,7 +155,7 @@ def resolve_pending(store: Engine, *, batch: int = 5000) -> int:
             resolver.conn = conn
             rows = resolver.resolve(found)
             written += _insert(conn, rows)
-            _set_watermark(conn, upto)
+            WATERMARK.set(conn, upto)
         last = upto
     counts = resolver.counts
     if counts:
@@ -219,26 +218,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
         yield items[start : start + size]
 
 
-# --- the watermark and the rows -----------------------------------------------------------------
-
-
-def _watermark(conn: Connection, *, lock: bool = False) -> int:
-    s = t.search_state.c
-    query = select(s.last_message_id).where(s.name == STATE)
-    # On PostgreSQL two runs take turns on the row; SQLite writers are one at a time anyway.
-    value = conn.execute(query.with_for_update() if lock else query).scalar()
-    return int(value or 0)
-
-
-def _ensure_state(conn: Connection) -> None:
-    conn.execute(
-        _upsert(conn, t.search_state).values(name=STATE, last_message_id=0).on_conflict_do_nothing()
-    )
-
-
-def _set_watermark(conn: Connection, last: int) -> None:
-    s = t.search_state
-    conn.execute(s.update().where(s.c.name == STATE).values(last_message_id=last))
+# --- the rows ----------------------------------------------------------------------------------
 
 
 def _insert(conn: Connection, rows: list[Mention]) -> int:
@@ -247,10 +227,6 @@ def _insert(conn: Connection, rows: list[Mention]) -> int:
         return 0
     values = [{"message_id": m, "account_id": a, "community_id": c} for m, a, c in rows]
     mm = t.message_mention
-    stmt = _upsert(conn, mm).on_conflict_do_nothing().returning(mm.c.message_id)
+    stmt = upsert(conn, mm).on_conflict_do_nothing().returning(mm.c.message_id)
     # RETURNING gives the rows actually inserted (SQLAlchemy's "insertmanyvalues" batches)
     return len(conn.execute(stmt, values).all())
-
-
-def _upsert(conn: Connection, table: Any) -> Any:
-    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
