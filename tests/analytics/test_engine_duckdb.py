@@ -90,3 +90,23 @@ def test_large_reads_go_through_the_adbc_child_process_alike(store, monkeypatch)
         (day("2026-03-02"), False, 0, a),
         (day("2026-03-02"), False, 0, None),
     ]
+
+
+def test_refresh_resolves_replies_whose_target_arrives_later(store, tmp_path):
+    """A reply imported before its target (overlapping exports) has no author to point at;
+    the refresh that brings the target resolves it. A reply to a message that never comes
+    stays unresolved; replies among the new messages resolve at once."""
+    g = store.group("g")
+    a, b, c = store.person("a"), store.person("b"), store.person("c")
+    store.say(g, b, at("2026-03-02 10:00"), "yes", reply_to="early", msg_id="r1")
+    store.say(g, c, at("2026-03-02 11:00"), "?", reply_to="never", msg_id="r2")
+    cache = tmp_path / "cache.duckdb"
+    DuckDBEngine(store.engine, default_tz="UTC", cache=cache).refresh()
+    store.say(g, a, at("2026-03-02 09:00"), "ok?", msg_id="early")  # r1's target, later
+    store.say(g, c, at("2026-03-03 09:00"), "me too", reply_to="r1", msg_id="r3")
+    engine = DuckDBEngine(store.engine, default_tz="UTC", cache=cache)
+    assert not engine.refresh().rebuilt
+    base = Base(engine.raw(), since_day=day("2026-03-01"), until_day=day("2026-03-31"))
+    got = engine.execute(base.messages.select("platform_msg_id", "reply_account_id"))
+    replies = {r["platform_msg_id"]: r["reply_account_id"] for r in got.to_pylist()}
+    assert replies == {"r1": a, "r2": None, "early": None, "r3": b}

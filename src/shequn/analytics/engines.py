@@ -190,20 +190,24 @@ class DuckDBEngine:
         self.con.drop_table("message_new", force=True)  # its text is not kept
         if stats.new_messages:
             t0 = time.perf_counter()
-            self._resolve_replies()
+            self._resolve_replies(first_new)
             stats.days_recomputed += self._refresh_member_day(first_new, stats.rebuilt)
             stats.phases["member_day"] = time.perf_counter() - t0
         return last_id
 
-    def _resolve_replies(self) -> None:
-        # features.reply_targets in SQL, only for replies not resolved yet: the new ones, and
-        # older ones whose target message arrived later (overlapping exports, any order).
-        self.con.raw_sql(
+    def _resolve_replies(self, first_new: int) -> None:
+        """features.reply_targets in SQL, only where it can change: new replies, and older
+        unresolved ones whose target is among the new messages (overlapping exports, any order).
+        A reply whose target never came stays unresolved without being looked at again."""
+        update = (
             "UPDATE message_f SET reply_account_id = t.account_id FROM message_f t "
             "WHERE message_f.reply_to IS NOT NULL AND message_f.reply_account_id IS NULL "
             "AND t.account_id IS NOT NULL AND t.community_id = message_f.community_id "
-            "AND t.platform_msg_id = message_f.reply_to"
+            "AND t.platform_msg_id = message_f.reply_to AND {side}.id > {first}"
         )
+        # two statements, not one OR: each joins the few new rows to the rest
+        for side in ("message_f", "t"):
+            self.con.raw_sql(update.format(side=side, first=int(first_new)))
 
     def _refresh_member_day(self, first_new: int, rebuilt: bool) -> int:
         """Recompute the (group, day) pairs that messages above `first_new` touch, from all
