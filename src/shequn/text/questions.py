@@ -235,10 +235,8 @@ def _is_chinese(own: str) -> bool:
     """Chinese rules when Chinese characters are at least as many as Latin words."""
     if own.isascii():
         return False
-    if _LATIN_WORD.search(own) is None:  # the usual Chinese message: nothing to count
-        return True
     latin = len(_LATIN_WORD.findall(own))
-    return sum(map(len, _CJK_RUN.findall(own))) >= latin
+    return latin == 0 or sum(map(len, _CJK_RUN.findall(own))) >= latin
 
 
 def _sentences(own: str) -> list[tuple[str, str]]:

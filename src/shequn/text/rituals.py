@@ -67,6 +67,10 @@ _INTRO_CUE_EN = re.compile(
     rf"|j{_AT_WORD}ust joined)(?![a-z])"
 )
 
+# A letter of every English intro cue: hi/hello/hey/new here, greetings/good …, i'm/i am/
+# introduce/just joined, my name.
+_INTRO_MARKS = "hgim"
+
 _NAME_ZH = re.compile(
     r"(?:我是|我叫|本人|我的名字是|名字叫|叫我)[:：\s]*"
     r"(?P<name>[A-Za-z][A-Za-z .'\-]{0,20}[A-Za-z]|[\u4e00-\u9fff·]{2,5}?)"
@@ -168,7 +172,7 @@ def detect_self_intro(text: str, *, folded: str | None = None) -> SelfIntro | No
     '杭州'
     """
     folded = fold(text) if folded is None else folded
-    if not _has_cue(folded, _INTRO_CUE_ZH, _INTRO_CUE_EN):
+    if not _has_cue(folded, _INTRO_CUE_ZH, _INTRO_CUE_EN, _INTRO_MARKS):
         return None
     found = _fields_zh(folded)
     for key, value in _fields_en(folded).items():
@@ -187,12 +191,22 @@ def detect_self_intro(text: str, *, folded: str | None = None) -> SelfIntro | No
     )
 
 
-def _has_cue(folded: str, zh: re.Pattern[str], en: re.Pattern[str]) -> bool:
-    """The cheap first test of both rituals; the Chinese cues need a Chinese character, so an
-    ASCII message (about one in eight) skips that search."""
-    return (not folded.isascii() and zh.search(folded) is not None) or (
-        en.search(folded.lower()) is not None
-    )
+def _has_cue(folded: str, zh: re.Pattern[str], en: re.Pattern[str], mark: str) -> bool:
+    """The cheap first test of both rituals. The Chinese cues need a Chinese character, so an
+    ASCII message (one in eight) skips that search; every English cue holds a character of
+    ``mark``, so a message without any (most Chinese ones) skips the other."""
+    if not folded.isascii() and zh.search(folded) is not None:
+        return True
+    lowered = folded.lower()
+    return _has_any(lowered, mark) and en.search(lowered) is not None
+
+
+def _has_any(text: str, chars: str) -> bool:
+    # a plain loop: any() over a generator costs more than the few `in` tests themselves
+    for char in chars:  # noqa: SIM110
+        if char in text:
+            return True
+    return False
 
 
 def _fields_zh(text: str) -> dict[str, str]:
@@ -282,6 +296,7 @@ _CHECKIN_CUE_ZH = re.compile(rf"打卡|签到|簽到|第\s*(?:{_NUM})\s*[天日�
 _CHECKIN_CUE_EN = re.compile(  # on lower-cased text
     rf"check(?:ed|ing)?[- ]?in(?![a-z])|#\d+\s*days?\s*of|#\w*challenge|d{_AT_WORD}ay\s*#?\d"
 )
+_CHECKIN_MARKS = "c#d"  # one is in every English check-in cue: check…in, #…, day
 # A reminder, a refusal, a question about it, or a place to "打卡" (网红打卡点) is not a check-in.
 _NOT_CHECKIN = re.compile(
     r"(?:没|沒|未|忘了|忘记|忘記|不|别|別|记得|記得|要|去|能|可以|怎么|怎麼|如何|提醒大家?)"
@@ -321,7 +336,7 @@ def checkin_day(text: str, *, folded: str | None = None) -> CheckIn | None:
     12
     """
     folded = fold(text) if folded is None else folded
-    if not _has_cue(folded, _CHECKIN_CUE_ZH, _CHECKIN_CUE_EN):
+    if not _has_cue(folded, _CHECKIN_CUE_ZH, _CHECKIN_CUE_EN, _CHECKIN_MARKS):
         return None
     if _NOT_CHECKIN.search(folded):
         return None
