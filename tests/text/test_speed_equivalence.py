@@ -86,3 +86,56 @@ def test_lead_pattern_keeps_the_shortest_starts() -> None:
     # "abc" begins with "ab", so finding "ab" is enough; Latin starts only at a word start.
     assert _lead_pattern({"ab", "abc", "x"}) == "(?<![a-z])(?=[ax])(?:ab|x)"
     assert _lead_pattern({"闪退", "闪烁", "卡"}) == "(?=[卡闪])(?:卡|闪(?:烁|退))"
+
+
+# Messages with @mentions and the marks that send a message to the full noise pattern: the
+# labelled texts each behind a WeChat, a Slack-style and a full-width mention, and edges.
+MENTIONS = (
+    "@张三\u2005明天几点集合？",
+    "@Tom@Ann thanks!!",
+    "hi @bob, see you",
+    "mail bob@example.com or @bob",
+    "@小王 http://t.cn/x 看这个",
+    "<@U123> are you there",
+    "＠成员８１２２２ 已经提交了作业",
+    "@",
+)
+
+
+def test_mention_only_messages_drop_what_the_full_noise_pattern_drops() -> None:
+    # segment.terms takes the mention pattern alone when a message has "@" but no ".", ":" or
+    # "<" (links, e-mail addresses and Slack's <@U1> need one); the full pattern must remove
+    # exactly the same there, and the messages with those marks must still reach it.
+    from shequn.text import segment
+
+    texts = [f"{prefix}{text}" for text in _texts() for prefix in ("@张三 ", "@Tom ", "")]
+    texts += [segment.fold(text) for text in MENTIONS]
+    fast = [t for t in texts if "@" in t and not any(mark in t for mark in ".:<")]
+    assert len(fast) > 600  # the labelled set behind two mentions, and most edges
+    for text in fast:
+        assert segment._MENTION.sub(" ", text) == segment._NOISE.sub(" ", text), text
+    assert segment.terms("mail bob@example.com or @bob 跑步") == ["mail", "跑步"]
+
+
+def test_ritual_cues_match_their_lookbehind_first_forms() -> None:
+    # The English intro and check-in cues put each word's first letter before its word-start
+    # lookbehind, and are searched only when a letter or mark every cue holds is present; both
+    # must find what the plain forms (lookbehind first, searched always) find.
+    from shequn.text import rituals
+
+    intro = re.compile(
+        r"(?<![a-z])(?:hi|hello|hey|greetings|good (?:morning|afternoon|evening)|introduc\w*"
+        r"|i'?m|i am|my name|new here|just joined)(?![a-z])"
+    )
+    checkin = re.compile(
+        r"check(?:ed|ing)?[- ]?in(?![a-z])|#\d+\s*days?\s*of|#\w*challenge|(?<![a-z])day\s*#?\d"
+    )
+    edges = ("ohio day 3", "sunday 5km", "day#3", "Hi!", "him", "I'M Ann", "dday 1", "check-in")
+    for text in (*_texts(), *(rituals.fold(e).lower() for e in edges)):
+        for plain, fast, marks in (
+            (intro, rituals._INTRO_CUE_EN, rituals._INTRO_MARKS),
+            (checkin, rituals._CHECKIN_CUE_EN, rituals._CHECKIN_MARKS),
+        ):
+            found = plain.search(text)
+            assert (found and found.span()) == ((m := fast.search(text)) and m.span()), text
+            assert found is None or any(mark in text for mark in marks), text
