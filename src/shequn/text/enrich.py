@@ -27,11 +27,10 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shequn.errors import InputError
 from shequn.store import schema as t
+from shequn.store.watermarks import Watermark
 from shequn.text.feedback import classify_feedback, fold
 from shequn.text.offtopic import detect_offtopic
 from shequn.text.questions import detect_question
@@ -42,7 +41,7 @@ from shequn.workers import map_in_order
 
 log = logging.getLogger(__name__)
 
-STATE = "enrich"  # the search_state row of this step
+WATERMARK = Watermark("enrich")  # the search_state row of this step
 LABELLED_KINDS = frozenset({"text", "media", "link", "file"})
 PARALLEL_FROM = 20_000  # pending messages; fewer are done here, sooner than processes start
 
@@ -130,7 +129,7 @@ def label_rows(rows: Sequence[Row], themes: Mapping[int, Theme]) -> list[Label]:
 def pending(store: Engine) -> int:
     """How many messages the next enrich_pending will go over."""
     with store.connect() as conn:
-        return _count_after(conn, _watermark(conn))
+        return _count_after(conn, WATERMARK.get(conn))
 
 
 def enrich_pending(
@@ -151,8 +150,8 @@ def enrich_pending(
     if batch < 1:
         raise InputError("batch must be at least 1", field="batch")
     with store.begin() as conn:
-        _ensure_state(conn)
-        last = _watermark(conn)
+        WATERMARK.ensure(conn)
+        last = WATERMARK.get(conn)
         total = _count_after(conn, last)
     if total == 0:
         return 0
@@ -177,11 +176,11 @@ def _write(
     done = rows = 0
     for item, labels in labelled:
         with store.begin() as conn:
-            if _watermark(conn, lock=True) != last:
+            if WATERMARK.get(conn, lock=True) != last:
                 log.info("another run is enriching the same messages; leaving them to it")
                 break
             _insert(conn, labels)
-            _set_watermark(conn, item.last_id)
+            WATERMARK.set(conn, item.last_id)
         last = item.last_id
         done += item.messages
         rows += len(labels)
@@ -207,13 +206,13 @@ def _batches(store: Engine, after: int, size: int) -> Iterator[Batch]:
                 return
             wanted = {r.community_id for r in found}
             if not wanted <= themes.keys():
-                themes.update(_themes(conn, wanted - themes.keys()))
+                themes.update(group_themes(conn, wanted - themes.keys()))
         after = found[-1].id
         rows = [(r.id, r.community_id, r.kind, r.text or "") for r in found]
         yield Batch(after, len(found), rows, {cid: themes[cid] for cid in wanted})
 
 
-def _themes(conn: Connection, ids: Iterable[int]) -> dict[int, Theme]:
+def group_themes(conn: Connection, ids: Iterable[int]) -> dict[int, Theme]:
     """Each group's theme as `shequn classify --group` reads it: its theme description (else
     its name) and its keywords (a JSON array; anything else counts as none)."""
     c = t.community.c
@@ -242,25 +241,6 @@ def _keywords(community_id: int, raw: str | None) -> tuple[str, ...]:
 def _count_after(conn: Connection, last: int) -> int:
     query = select(func.count()).select_from(t.message).where(t.message.c.id > last)
     return int(conn.execute(query).scalar_one())
-
-
-def _watermark(conn: Connection, *, lock: bool = False) -> int:
-    s = t.search_state.c
-    query = select(s.last_message_id).where(s.name == STATE)
-    # On PostgreSQL two runs take turns on the row; SQLite writers are one at a time anyway.
-    value = conn.execute(query.with_for_update() if lock else query).scalar()
-    return int(value or 0)
-
-
-def _ensure_state(conn: Connection) -> None:
-    conn.execute(
-        _upsert(conn, t.search_state).values(name=STATE, last_message_id=0).on_conflict_do_nothing()
-    )
-
-
-def _set_watermark(conn: Connection, last: int) -> None:
-    s = t.search_state
-    conn.execute(s.update().where(s.c.name == STATE).values(last_message_id=last))
 
 
 _COLUMNS = ", ".join(LABEL_COLUMNS)
@@ -297,10 +277,6 @@ def _insert(conn: Connection, labels: list[Label]) -> None:
         conn.exec_driver_sql(_INSERT_PG, columns)
     else:
         conn.exec_driver_sql(_INSERT_SQLITE, labels)
-
-
-def _upsert(conn: Connection, table: Any) -> Any:
-    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 # --- worker processes ---------------------------------------------------------------------------

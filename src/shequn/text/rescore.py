@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select, tuple_
 
 from shequn.errors import InputError, NotFound
 from shequn.store import schema as t
-from shequn.text.enrich import Theme, _themes, label_message
+from shequn.text.enrich import Theme, group_themes, label_message
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def rescore_group(
 def _theme(conn: Connection, community_id: int) -> Theme:
     # enrichment's own reading (description else name; keywords as a JSON array), so that a
     # re-scored message and a newly enriched one get the same labels
-    found = _themes(conn, [community_id])
+    found = group_themes(conn, [community_id])
     if community_id not in found:
         raise NotFound(f"no group {community_id} (see `shequn groups`)")
     return found[community_id]
