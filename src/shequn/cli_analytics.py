@@ -266,7 +266,7 @@ def import_attributes_cmd(
         console.print(f"ignored columns / 忽略的列: {', '.join(result.ignored_columns)}")
 
 
-def _one_group(store: Any, ref: str) -> int:
+def one_group(store: Any, ref: str) -> int:
     from shequn.analytics.run import resolve_groups
     from shequn.errors import Conflict
 
@@ -291,7 +291,7 @@ def windows_set_cmd(
     from shequn.analytics.windows import set_windows
 
     store = _store()
-    windows = set_windows(store, _one_group(store, group), spec)
+    windows = set_windows(store, one_group(store, group), spec)
     _show_windows(windows, as_json)
 
 
@@ -304,7 +304,7 @@ def windows_list_cmd(
     from shequn.analytics.windows import list_windows
 
     store = _store()
-    _show_windows(list_windows(store, _one_group(store, group) if group else None), as_json)
+    _show_windows(list_windows(store, one_group(store, group) if group else None), as_json)
 
 
 def _show_windows(windows: list[Any], as_json: bool) -> None:

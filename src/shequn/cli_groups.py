@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from shequn.cli_analytics import one_group  # groups resolved as `shequn windows set` does
 from shequn.errors import InputError
 
 console = Console(soft_wrap=True)
@@ -36,13 +37,6 @@ def _store() -> Any:
     return open_store()
 
 
-def _group_id(store: Any, ref: str) -> int:
-    # the same resolution as `shequn windows set GROUP`
-    from shequn.cli_analytics import _one_group
-
-    return _one_group(store, ref)
-
-
 def _print_json(data: Any) -> None:
     from shequn.cli import _print_json as print_json
 
@@ -55,7 +49,7 @@ def show_cmd(group: GroupArg, as_json: JsonOpt = False) -> None:
     from shequn.group_settings import group_settings
 
     store = _store()
-    settings = group_settings(store, _group_id(store, group))
+    settings = group_settings(store, one_group(store, group))
     if as_json:
         _print_json(asdict(settings))
         return
@@ -133,7 +127,7 @@ def set_cmd(
     if not values:
         raise InputError("nothing to set; see `shequn group set --help`", field="settings")
     store = _store()
-    cid = _group_id(store, group)
+    cid = one_group(store, group)
     with _progress(quiet=as_json) as progress:
         result = update_group_settings(store, cid, values, progress=progress)
     _report(result, as_json)
@@ -200,7 +194,7 @@ def suggest_cmd(
     from shequn.group_settings import suggest_group_keywords, update_group_settings
 
     store = _store()
-    cid = _group_id(store, group)
+    cid = one_group(store, group)
     terms = suggest_group_keywords(store, cid, top=top)
     if apply and not terms:
         raise InputError("no terms to apply: the group has too few messages", field="keywords")

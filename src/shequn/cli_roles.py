@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shequn.cli_analytics import one_group  # groups resolved as `shequn windows set` does
+
 console = Console(soft_wrap=True)
 
 role_app = typer.Typer(
@@ -25,13 +27,6 @@ def _store() -> Any:
     from shequn.store.db import open_store
 
     return open_store()
-
-
-def _group_id(store: Any, ref: str) -> int:
-    # the same resolution as `shequn windows set GROUP`
-    from shequn.cli_analytics import _one_group
-
-    return _one_group(store, ref)
 
 
 @role_app.command("set")
@@ -52,7 +47,7 @@ def set_cmd(
     from shequn.store.roles import find_member, set_role
 
     store = _store()
-    cid = _group_id(store, group)
+    cid = one_group(store, group)
     account = find_member(store, community_id=cid, ref=member)
     set_role(store, community_id=cid, account_id=account, role=role.strip().lower())
     console.print(
@@ -71,7 +66,7 @@ def list_cmd(
     from shequn.store.roles import list_roles
 
     store = _store()
-    rows = list_roles(store, _group_id(store, group) if group else None)
+    rows = list_roles(store, one_group(store, group) if group else None)
     if as_json:
         from shequn.cli import _print_json
 

@@ -25,6 +25,7 @@ import ibis
 import ibis.expr.types as ir
 
 from shequn.analytics.features import day_of, local_epoch, member_day
+from shequn.store.roles import OPERATOR_ROLES  # the metrics import it from here
 
 # What each engine provides, by name. `message_f` is `features.message_features` of the store's
 # messages with `features.reply_targets` (reply_account_id); `member_day_all` (optional) is
@@ -42,7 +43,6 @@ RAW_TABLES = (
     "message_signal",
     "message_mention",
 )
-OPERATOR_ROLES = ("owner", "admin", "operator")
 
 
 @dataclass
