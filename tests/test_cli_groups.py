@@ -141,6 +141,15 @@ def test_bad_input_names_the_field_and_writes_nothing(cli, args, field):
     assert group_settings(engine, run).theme is None
 
 
+def test_empty_keywords_clear_them(cli):
+    invoke, engine, run, _ = cli
+    invoke("group", "set", "跑步群", "--keywords", "跑步,天气")
+    assert group_settings(engine, run).keywords == ["跑步", "天气"]
+    out = _json(invoke("group", "set", "跑步群", "--keywords", "", "--json"))
+    assert (out["changed"], out["settings"]["keywords"]) == (["keywords"], [])
+    assert group_settings(engine, run).keywords == []
+
+
 def test_unknown_group(cli):
     invoke, *_ = cli
     assert isinstance(invoke("group", "show", "nope").exception, NotFound)

@@ -88,7 +88,9 @@ def set_cmd(
     ] = None,
     keywords: Annotated[
         str | None,
-        typer.Option("--keywords", help='"a,b,c" or "a，b，c". 关键词，逗号分隔。'),
+        typer.Option(
+            "--keywords", help='"a,b,c" or "a，b，c"; "" clears. 关键词，逗号分隔，空串清除。'
+        ),
     ] = None,
     kind: Annotated[
         str | None,

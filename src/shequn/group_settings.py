@@ -84,9 +84,9 @@ def parse_keywords(raw: str | Iterable[str]) -> list[str]:
 
 
 def validate_settings(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Check the settings given (keys: kind, theme, keywords, rules, timezone, answer_window; an
-    answer_window of None clears it) and return the column values to write. Raises InputError
-    naming the first bad field; nothing is written by this function."""
+    """Check the settings given (keys: kind, theme, keywords, rules, timezone, answer_window;
+    None clears one, and so do "" and [] for the texts and the keywords) and return the column
+    values to write. Raises InputError naming the first bad field; nothing is written here."""
     unknown = sorted(set(values) - set(_CHECKS))
     if unknown:
         raise InputError(f"unknown setting {unknown[0]!r}", field=unknown[0])
@@ -112,9 +112,13 @@ def _text(field: str) -> Callable[[Any], str | None]:
     return check
 
 
-def _keywords(value: Any) -> str:
+def _keywords(value: Any) -> str | None:
+    if value is None:
+        return None
     if not isinstance(value, str | list | tuple):
         raise InputError("expected text or a list of words", field="keywords")
+    if not (value.strip() if isinstance(value, str) else value):
+        return None  # "" or [] clears, as for the theme; "，," is a mistake, refused below
     return orjson.dumps(parse_keywords(value)).decode()
 
 

@@ -56,6 +56,10 @@ def test_get_and_put(world):
     # the 2 messages naming 跑步 (the second also 西湖): 1.0/1.5 = 0.667 and 2.0/2.5 = 0.8
     assert out["rescored"] is True and out["rescored_messages"] == 2
     assert _scores(engine, run) == [0.667, 0.8, None]
+    # [] clears the keywords: back to the name "run" alone, as before
+    r = client.put(url, json={"keywords": []}, headers={"X-CSRF-Token": client.csrf})
+    assert (r.json()["changed"], r.json()["settings"]["keywords"]) == (["keywords"], [])
+    assert _scores(engine, run) == [0.0, 0.0, None]
     assert out["settings"]["keywords"] == ["跑步", "西湖"]
     assert client.get(url).json()["answer_window"] == 10
     cleared = client.put(url, json={"answer_window": None}, headers={"X-CSRF-Token": client.csrf})
@@ -68,7 +72,8 @@ def test_get_and_put(world):
         ({"kind": "club", "theme": "new"}, "kind"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"answer_window": 20000}, "answer_window"),
-        ({"keywords": []}, "keywords"),
+        ({"keywords": [" ", ""]}, "keywords"),
+        ({"keywords": "跑步, " + "长" * 41}, "keywords"),
         ({"colour": "red"}, "colour"),
     ],
 )
