@@ -142,8 +142,9 @@ def enrich_pending(
     """Label every message after the watermark, in id order; returns how many were gone over
     (messages without words, which get no row, included, so it matches `pending`).
 
-    `workers` processes (default one per core; 1 runs here) apply the rules while this one
-    reads and writes: the rules are pure Python and hold the GIL, so threads would not help.
+    `workers` processes (default one per core; 1 runs here) read and label id ranges while this
+    one writes (enrich_workers.py): the rules are pure Python and hold the GIL, so threads
+    would not help.
     A backlog under PARALLEL_FROM is done here, sooner than processes start. `progress` gets
     (done, total) after each batch.
     """
@@ -157,11 +158,19 @@ def enrich_pending(
         return 0
     if workers is None:
         workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 1
-    batches = _batches(store, last, batch)
+    labelled: Labelled
     if workers < 2:
-        labelled: Labelled = ((b, label_rows(b.rows, b.themes)) for b in batches)
+        labelled = ((b, label_rows(b.rows, b.themes)) for b in _batches(store, last, batch))
     else:
-        labelled = label_in_workers(batches, workers=workers)
+        # imported here: the worker module imports this one for the rules
+        from shequn.text import enrich_workers
+
+        if enrich_workers.reads_in_workers(store):
+            labelled = enrich_workers.label_ranges_in_workers(
+                store, after=last, size=batch, workers=workers
+            )
+        else:
+            labelled = label_in_workers(_batches(store, last, batch), workers=workers)
     with contextlib.closing(labelled):
         return _write(store, last, labelled, total, progress)
 
@@ -287,14 +296,14 @@ def _label_payload(payload: tuple[list[Row], dict[int, Theme]]) -> list[Label]:
     return label_rows(rows, themes)
 
 
-def _warm() -> None:
-    """Load the rules' tables before the fork, so that the workers share them."""
+def warm() -> None:
+    """Load the rules' tables before a fork, so that the workers share them."""
     label_message("预热一下 warm up?", theme=("预热", ("warm",)))
 
 
 def label_in_workers(batches: Iterable[Batch], *, workers: int) -> Labelled:
     """(batch, its label rows) for each batch, in order, labelled by `workers` processes: what
     enrich_pending runs on a large backlog (benchmarks/text_quality.py times it)."""
-    _warm()
+    warm()
     items = ((b, (b.rows, b.themes)) for b in batches)
     yield from map_in_order(items, _label_payload, workers=workers, what="enrichment")
