@@ -9,8 +9,9 @@ step are unchanged: one transaction per batch, resumable after kill -9, one run 
 Sending texts through a pipe cost the caller a pickling of every message and the workers an
 unpickling of it, on the same two cores that label them; the range costs two integers.
 
-The workers are forked: they inherit the store's engine and drop its pooled connections
-(SQLAlchemy's recipe for engines across fork) before opening their own. Where fork is missing,
+The workers are forked: they inherit the store's engine (closed in the caller just before, so
+no connection crosses the fork) and drop any pooled connection left (SQLAlchemy's recipe for
+engines across fork) before opening their own. Where fork is missing,
 or the store lives only in this process's memory, enrich.py sends the texts as before.
 """
 
@@ -47,6 +48,9 @@ def label_ranges_in_workers(store: Engine, *, after: int, size: int, workers: in
     each batch read and labelled by one of `workers` forked processes."""
     global _store, _store_pid
     warm()
+    # No connection of this process open across the fork: SQLite keeps per-process lock state
+    # for each open file, which a child would inherit without the locks themselves.
+    store.dispose()
     _store, _store_pid = store, os.getpid()
     _themes.clear()
     try:
@@ -88,13 +92,16 @@ def _label_range(bounds: tuple[int, int]) -> tuple[int, list[Label]]:
     first, last = bounds
     m = t.message.c
     with store.connect() as conn:
-        found = conn.execute(
-            select(m.id, m.community_id, m.kind, m.text)
-            .where(m.id > first, m.id <= last)
-            .order_by(m.id)
-        ).all()
-        wanted = {r.community_id for r in found} - _themes.keys()
+        # plain tuples: a Row's attribute access doubled the cost of the read (3 -> 6 us)
+        rows = [
+            (mid, cid, kind, text or "")
+            for mid, cid, kind, text in conn.execute(
+                select(m.id, m.community_id, m.kind, m.text)
+                .where(m.id > first, m.id <= last)
+                .order_by(m.id)
+            ).tuples()
+        ]
+        wanted = {row[1] for row in rows} - _themes.keys()
         if wanted:
             _themes.update(group_themes(conn, wanted))
-    rows = [(r.id, r.community_id, r.kind, r.text or "") for r in found]
     return len(rows), label_rows(rows, _themes)
