@@ -3,7 +3,9 @@ imported into a fresh SQLite store as `shequn import` does it (parse, store and 
 index), in a child process so that its peak memory is measured alone. Prints `name: value unit`
 lines, then checks every message's text came back exactly.
 
-    python benchmarks/import_speed.py [--messages 1000000] [--keep DIR]
+    python benchmarks/import_speed.py [--messages 1000000] [--keep DIR [--reuse]]
+
+--reuse takes the files already generated in DIR (same --messages) instead of writing them again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from zoneinfo import ZoneInfo
 import orjson
 
 ZONE = "Asia/Shanghai"
+# Issue 2: parse and store together at least twice the best Python parsers measured on this
+# machine (whatstk 61k messages/s, chat-miner 50k/s on Telegram JSON).
+TARGETS = {"whatsapp": 122_000, "telegram": 100_000}
 START = datetime(2025, 1, 1, tzinfo=UTC)
 NAMES = (
     [
@@ -156,13 +161,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=1_000_000)
     ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--reuse", action="store_true", help="reuse the files generated in --keep")
     args = ap.parse_args()
     n = args.messages
     work = args.keep or Path(tempfile.mkdtemp(prefix="shequn-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(
         f"conditions: {n:,} messages per format, {os.cpu_count()} cores, SQLite store, "
-        f"python {sys.version.split()[0]}"
+        f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f} "
+        "(other work on the machine slows every figure)"
     )
     for fmt, writer, name in (
         ("whatsapp", write_whatsapp, "WhatsApp Chat with Bench.txt"),
@@ -170,25 +177,30 @@ def main() -> None:
     ):
         path = work / name
         t0 = time.perf_counter()
-        writer(path, n)
+        reused = args.reuse and args.keep is not None and path.exists()
+        if not reused:
+            writer(path, n)
         print(
             f"{fmt}_file_size: {path.stat().st_size / 1e6:.0f} MB "
-            f"(generated in {time.perf_counter() - t0:.1f} s)"
+            + ("(reused)" if reused else f"(generated in {time.perf_counter() - t0:.1f} s)")
         )
         db = work / f"{fmt}.db"
         for p in db.parent.glob(db.name + "*"):
             p.unlink()
+        load_before = os.getloadavg()[0]
         out = run_one(fmt, path, db, n)
-        # The rate is what a user waits for: `shequn import` builds the search index before it
-        # returns, so that phase counts; it is also shown on its own.
+        # The headline is the issue's target: parse and store, without the search index that
+        # `shequn import` builds after the import committed (shown on its own, and in the
+        # whole-import rate a user waits for).
         secs, index_s = out["seconds"], out["index_s"]
+        print(
+            f"{fmt}_store_rate: {out['added'] / (secs - index_s):,.0f} messages/s "
+            f"(parse and store; target {TARGETS[fmt]:,}; {secs - index_s:.1f} s; "
+            f"load average before {load_before:.2f}, after {os.getloadavg()[0]:.2f})"
+        )
         print(
             f"{fmt}_import_rate: {out['added'] / secs:,.0f} messages/s "
             f"({out['added']:,} messages in {secs:.1f} s: parse, store and search index)"
-        )
-        print(
-            f"{fmt}_store_rate: {out['added'] / (secs - index_s):,.0f} messages/s "
-            f"(parse and store alone, {secs - index_s:.1f} s)"
         )
         print(
             f"{fmt}_search_index_rate: {out['indexed'] / index_s:,.0f} messages/s "

@@ -83,10 +83,10 @@ def saw(names: dict[Any, list[Any]], key: Any, at: Any) -> None:
     seen = names.get(key)
     if seen is None:
         names[key] = [at, at]
+    elif at > seen[1]:  # first: exports mostly go forward in time, then one comparison does
+        seen[1] = at
     elif at < seen[0]:
         seen[0] = at
-    elif at > seen[1]:
-        seen[1] = at
 
 
 def encode_message(m: Message, *, sqlite: bool, run_id: int | None) -> EncodedMessage:

@@ -14,7 +14,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -34,40 +33,17 @@ from shequn.model.records import (
 from shequn.store import schema as t
 from shequn.store.membership import rebuild_memberships
 from shequn.store.message_rows import (
-    PLAIN_ROW_LEN,
     EncodedMessage,
     encode_message,
-    full_message_sql,
-    insert_ignore_sql,
     pg_ts,
-    plain_message_sql,
     saw,
     sender_fields,
     sqlite_ts,
 )
 from shequn.store.roles import record_import_roles
+from shequn.store.writer_flush import RowSink
 
 log = logging.getLogger(__name__)
-
-_REACTION_COLS = (
-    "community_id",
-    "platform_msg_id",
-    "account_id",
-    "reactor_key",
-    "emoji",
-    "count",
-    "reacted_at",
-)
-_EVENT_COLS = (
-    "community_id",
-    "account_id",
-    "action",
-    "at",
-    "actor_account_id",
-    "source",
-    "platform_msg_id",
-    "import_run_id",
-)
 
 
 @dataclass
@@ -111,23 +87,8 @@ class ImportWriter:
         self.batch_size = batch_size
         self.dialect = conn.dialect.name
         self.counts = WriteCounts()
-        ph = "?" if self.dialect == "sqlite" else "%s"
-        self._msg_sql = full_message_sql(ph)
-        self._plain_msg_sql = plain_message_sql(ph, import_run_id)
-        self._reaction_sql = insert_ignore_sql(
-            "reaction", _REACTION_COLS, ph, "community_id, platform_msg_id, reactor_key, emoji"
-        )
-        self._event_sql = insert_ignore_sql(
-            "membership_event", _EVENT_COLS, ph, "community_id, account_id, action, at"
-        )
+        self._sink = RowSink(conn, run_id=import_run_id)
         self._ts = sqlite_ts if self.dialect == "sqlite" else pg_ts
-        least, greatest = ("min", "max") if self.dialect == "sqlite" else ("LEAST", "GREATEST")
-        self._names_sql = (
-            f"INSERT INTO account_name (account_id, name, first_seen, last_seen) "
-            f"VALUES ({ph}, {ph}, {ph}, {ph}) ON CONFLICT (account_id, name) DO UPDATE SET "
-            f"first_seen = {least}(account_name.first_seen, excluded.first_seen), "
-            f"last_seen = {greatest}(account_name.last_seen, excluded.last_seen)"
-        )
         self._communities: dict[str, tuple[int, str]] = {}  # platform group id -> (id, platform)
         self._accounts: dict[tuple[str, str], int] = {}
         self._names: dict[tuple[int, str], list[Any]] = {}
@@ -325,40 +286,23 @@ class ImportWriter:
         saw(self._names, (acc, name), at)
 
     # -- flushing -------------------------------------------------------------------------
-    def _submit(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
-        # Synchronous on purpose: a writer thread was tried and made imports 2-3x slower, as
-        # sqlite3 takes the GIL back for every row and convoys behind the parsing thread.
-        return self.conn.exec_driver_sql(sql, rows).rowcount
-
     def _flush_messages(self) -> None:
-        # Each run of rows of one form goes in through its statement, so that messages keep
-        # their file order in ids (neighbours in one minute are told apart by id).
-        for n, run in groupby(self._messages, len):
-            sql = self._plain_msg_sql if n == PLAIN_ROW_LEN else self._msg_sql
-            self._messages_added += self._submit(sql, list(run))
-        self._messages = []
+        if self._messages:
+            self._messages_added += self._sink.messages(self._messages)
+            self._messages = []
 
     def _flush_reactions(self) -> None:
-        if self._reactions:
-            self._submit(self._reaction_sql, self._reactions)
-            self._reactions = []
+        self._sink.reactions(self._reactions)
+        self._reactions = []
 
     def _flush_events(self) -> None:
-        if self._events:
-            self._submit(self._event_sql, self._events)
-            self._events = []
+        self._sink.events(self._events)
+        self._events = []
 
     def _flush_names(self) -> None:
         """Record every display name seen (with first/last seen); the newest becomes current."""
-        if not self._names:
-            return
-        rows = [(acc, name, first, last) for (acc, name), (first, last) in self._names.items()]
-        self.conn.exec_driver_sql(self._names_sql, rows)
-        ph = "?" if self.dialect == "sqlite" else "%s"
-        self.conn.exec_driver_sql(
-            f"UPDATE account SET display_name = (SELECT name FROM account_name WHERE "
-            f"account_id = {ph} ORDER BY last_seen DESC LIMIT 1) WHERE id = {ph}",
-            [(acc, acc) for acc in {acc for acc, _ in self._names}],
+        self._sink.names(
+            [(acc, name, first, last) for (acc, name), (first, last) in self._names.items()]
         )
         self._names = {}
 
@@ -381,6 +325,7 @@ class ImportWriter:
         for cid in sorted(self._touched):
             rebuild_memberships(self.conn, cid)
         self._count_added()
+        self._sink.close()
         return self.counts
 
     def _resolve_pending(self) -> None:
