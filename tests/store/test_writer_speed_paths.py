@@ -116,3 +116,39 @@ def test_heap_unfrozen_after_import_and_after_bad_input(engine, tmp_path, in_wor
         _import(engine, bad)
     assert gc.get_freeze_count() == 0
     assert len(_rows(engine)) == 7  # the failed import kept nothing
+
+
+def test_long_plain_runs_split_into_statements_keep_order_and_counts(engine):
+    """71 messages in one flush: plain 0-39 (statements of 32 + 8 rows on SQLite), one with a
+    link at 40, plain 41-70 (30 rows); again: nothing added, counted exactly."""
+    from datetime import UTC, datetime, timedelta
+
+    from shequn.model.records import AccountRef, Community, Message
+    from shequn.store.writer import ImportWriter
+
+    t0 = datetime(2024, 3, 14, 1, 5, tzinfo=UTC)
+    lily = AccountRef("447700900001", name="Lily 李")
+
+    def records():
+        yield Community(platform="whatsapp", platform_id="跑团", name="跑团")
+        for i in range(71):
+            links = ["https://example.com/p"] if i == 40 else []
+            text = f"第{i}条 https://example.com/p" if i == 40 else f"第{i}条"
+            yield Message("跑团", f"m{i}", t0 + timedelta(seconds=i // 3), lily, text, links=links)
+
+    def write():
+        with engine.begin() as conn:
+            w = ImportWriter(conn, import_run_id=None, batch_size=1000)
+            for r in records():
+                w.write(r)
+            return w.finish(), w._messages_added  # the inserts' own count (exact on SQLite)
+
+    _counts, added = write()
+    rows = _rows(engine)
+    assert [text for _id, text, _links in rows] == [
+        f"第{i}条 https://example.com/p" if i == 40 else f"第{i}条" for i in range(71)
+    ]
+    _counts, again = write()
+    assert _rows(engine) == rows
+    if engine.dialect.name == "sqlite":
+        assert (added, again) == (71, 0)

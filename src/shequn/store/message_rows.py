@@ -60,13 +60,14 @@ def full_message_sql(ph: str) -> str:
     return insert_ignore_sql("message", MESSAGE_COLS, ph, _CONFLICT)
 
 
-def plain_message_sql(ph: str, run_id: int | None) -> str:
-    """The INSERT for rows of the plain form; the import run is the same for every row."""
+def plain_message_sql(ph: str, run_id: int | None, rows: int = 1) -> str:
+    """The INSERT for `rows` rows of the plain form (in their order); the import run is the
+    same for every row."""
     run = "NULL" if run_id is None else str(int(run_id))
+    values = ", ".join([f"({ph}, {ph}, {ph}, {ph}, {ph}, 'text', FALSE, FALSE, {run})"] * rows)
     return (
         "INSERT INTO message (community_id, account_id, platform_msg_id, sent_at, text, kind, "
-        f"deleted, forwarded, import_run_id) VALUES ({ph}, {ph}, {ph}, {ph}, {ph}, 'text', "
-        f"FALSE, FALSE, {run}) ON CONFLICT ({_CONFLICT}) DO NOTHING"
+        f"deleted, forwarded, import_run_id) VALUES {values} ON CONFLICT ({_CONFLICT}) DO NOTHING"
     )
 
 

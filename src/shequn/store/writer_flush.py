@@ -8,7 +8,7 @@ rows), so that overhead was a third of storing a million messages.
 
 from __future__ import annotations
 
-from itertools import groupby
+from itertools import chain, groupby
 from typing import Any
 
 from sqlalchemy import Connection
@@ -39,6 +39,9 @@ _EVENT_COLS = (
     "platform_msg_id",
     "import_run_id",
 )
+# On SQLite a run of plain rows goes in as INSERTs of up to this many rows each (VALUES keeps
+# their order): a statement step per row costs the driver more than binding a few more values.
+_ROWS_PER_INSERT = 32
 
 
 class RowSink:
@@ -51,6 +54,8 @@ class RowSink:
         self._cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         self._full_sql = full_message_sql(ph)
         self._plain_sql = plain_message_sql(ph, run_id)
+        self._run_id = run_id
+        self._plain_multi: dict[int, str] = {}  # rows per statement -> its SQL (SQLite)
         self._reaction_sql = insert_ignore_sql(
             "reaction", _REACTION_COLS, ph, "community_id, platform_msg_id, reactor_key, emoji"
         )
@@ -79,9 +84,27 @@ class RowSink:
         their file order in ids (neighbours in one minute are told apart by id).
         """
         added = 0
-        plain, full, run = self._plain_sql, self._full_sql, self._run
+        multi = self.dialect == "sqlite"
         for n, same in groupby(rows, len):
-            added += run(plain if n == PLAIN_ROW_LEN else full, list(same))
+            if n != PLAIN_ROW_LEN:
+                added += self._run(self._full_sql, list(same))
+            elif multi:
+                added += self._plain_run(list(same))
+            else:
+                added += self._run(self._plain_sql, list(same))
+        return added
+
+    def _plain_run(self, run: list[tuple[Any, ...]]) -> int:
+        cur, added = self._cursor, 0
+        for i in range(0, len(run), _ROWS_PER_INSERT):
+            part = run[i : i + _ROWS_PER_INSERT]
+            sql = self._plain_multi.get(len(part))
+            if sql is None:
+                sql = self._plain_multi[len(part)] = plain_message_sql(
+                    self.ph, self._run_id, rows=len(part)
+                )
+            cur.execute(sql, list(chain.from_iterable(part)))
+            added += cur.rowcount
         return added
 
     def reactions(self, rows: list[tuple[Any, ...]]) -> None:
