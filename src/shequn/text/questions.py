@@ -40,10 +40,15 @@ _STRIP = re.compile(r"(?:https?://|www\.)\S+|`[^`\n]*`|\[[^\]\n]{1,12}\]|@\S+")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"\n]*\"")
 _QUOTE_STAND_IN = " 〃 "
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")  # counted by runs: fewer objects than by characters
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
-# Sentence ends; a dot only ends a sentence before a space or the end (not in 101.5 or next.js).
-_SENTENCE_END = re.compile(r"([。！？!?；;\n…~～]+|\.(?=\s|$))")
+# A pattern that opens with a character class lets `re` skip in C to where it can match; one that
+# opens with a repeat or an alternation of repeats enters the matcher at every position (the
+# forms below are the same patterns: [x]+ as [x][x]*, and the sentence end's two branches behind
+# the class of their first characters, about three times faster to split with).
+_CJK_RUN = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff]*")  # counted by runs: fewer objects
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z]*")
+# Sentence ends; a dot only ends a sentence before a space or the end (not in 101.5 or next.js):
+# ([。！？!?；;\n…~～]+|\.(?=\s|$)) written to start with a class.
+_SENTENCE_END = re.compile(r"([。！？!?；;\n…~～.](?:(?<=\.)(?=\s|$)|(?<!\.)[。！？!?；;\n…~～]*))")
 _CLAUSE_SEP = re.compile(r"[,，、:：()（）]+|\s[-—–]+\s")
 
 # --- Whole-message greetings and reactions: no answer needed ----------------------------------
@@ -128,9 +133,14 @@ _ZH_WHAT_ABOUT = re.compile(r"^(?:那么?)?(?:你|你们|您|大家|其他人|�
 _ZH_TRAILING = re.compile(r"[啊呀哈嘿呢吧嘛啦\s\W]+$")
 # Cheap gates: a sentence without any of these characters or words cannot hold a cue.
 _ZH_MAYBE = re.compile(r"[吗么呢怎如为咋什啥哪谁何是几多没不还]")
+# \b(?:how|what|why|which|who|whose|whom|when|where|is|are|am|was|were|does|did|has|have|do|
+# can|could|would|will|should|shall|may|might|any\w*|wonder\w*|quick|q|need|help|looking)\b,
+# grouped by first letter with the word-start test after it, so `re` skips to those letters.
 _EN_MAYBE = re.compile(
-    r"\b(?:how|what|why|which|who|whose|whom|when|where|is|are|am|was|were|does|did|has|have|do|"
-    r"can|could|would|will|should|shall|may|might|any\w*|wonder\w*|quick|q|need|help|looking)\b"
+    r"a(?<!\w.)(?:re|m|ny\w*)\b|c(?<!\w.)(?:an|ould)\b|d(?<!\w.)(?:oes|id|o)\b"
+    r"|h(?<!\w.)(?:ow|as|ave|elp)\b|i(?<!\w.)s\b|l(?<!\w.)ooking\b|m(?<!\w.)(?:ay|ight)\b"
+    r"|n(?<!\w.)eed\b|q(?<!\w.)(?:uick|)\b|s(?<!\w.)(?:hould|hall)\b"
+    r"|w(?<!\w.)(?:hat|hy|hich|ho|hose|hom|hen|here|as|ere|ould|ill|onder\w*)\b"
 )
 _ZH_NEGATION = re.compile(r"[不没]")  # the middle of A不A / A没A: 能不能, 有没有, 可不可以
 _ZH_NOT_FINAL_ME = frozenset("这那什怎多要")  # 这么 / 什么 … are not the particle 么
@@ -174,7 +184,7 @@ def detect_question(text: str) -> QuestionMatch | None:
     for help (请问, 求推荐, anyone know…) is.
     """
     own = _own_words(text).lower()
-    if not own:
+    if not own or not _may_ask(own):
         return None
     zh = _is_chinese(own)
     sentences = _sentences(own)
@@ -188,6 +198,20 @@ def detect_question(text: str) -> QuestionMatch | None:
             continue
         return match
     return None
+
+
+def _may_ask(own: str) -> bool:
+    """Whether any sentence of `own` could hold a cue: every cue _sentence_cue takes needs a
+    question mark, a Chinese request, a character of _ZH_MAYBE or a word of _EN_MAYBE, in the
+    sentence and so in the whole text (sentences end at non-word characters, so a word that
+    starts or ends one starts or ends there in the text too). Four in ten messages have none."""
+    return (
+        "?" in own
+        or "？" in own
+        or _ZH_MAYBE.search(own) is not None
+        or _EN_MAYBE.search(own) is not None
+        or _ZH_REQUEST.search(own) is not None
+    )
 
 
 def _is_not_asking(body: str, end: str, *, zh: bool, asks_mark: bool) -> bool:
