@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from shequn.text import questions
+from shequn.text import feedback, offtopic, questions
+from shequn.text.cues import CueScanner, JointScanner, fold
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "text"
 EDGES = (
@@ -93,3 +94,24 @@ def test_sentence_split_hand_worked() -> None:
     # "v1.5" keeps its dot and ".really" has no space after the dot, so it stays in.
     assert questions._sentences("好的. next.js 呢？？") == [("好的", "."), ("next.js 呢", "？？")]
     assert questions._sentences("v1.5 is out.really") == [("v1.5 is out.really", "")]
+
+
+def test_joint_scan_gives_each_table_its_own_scan() -> None:
+    # One lead search for both tables must give each table exactly what its own scanner gives:
+    # the same cues at the same places, each table resuming after its own matches.
+    joint = JointScanner(feedback.SCANNER, offtopic.SCANNER)
+    for text in (*_texts(), "扫码进群领红包🧧 bug crash 卡了", "crash course crashed"):
+        folded = fold(text)
+        both = joint.scan(folded)
+        for found, scanner in zip(both, (feedback.SCANNER, offtopic.SCANNER), strict=True):
+            expected = [(i, m.span()) for i, m in scanner.scan(folded)]
+            assert [(i, m.span()) for i, m in found] == expected, text
+
+
+def test_joint_scan_hand_worked() -> None:
+    # Table A: "甲乙" and "乙"; table B: "甲乙丙". In "甲乙丙乙": A finds "甲乙" at 0..2 and
+    # then "乙" at 3..4 (the "乙" at 1 is inside its own match); B finds "甲乙丙" at 0..3, the
+    # "乙" at 3 is not one of its cues. (Latin cues count only at a word start, hence Chinese.)
+    joint = JointScanner(CueScanner(["甲乙", "乙"]), CueScanner(["甲乙丙"]))
+    found = [[(i, m.span()) for i, m in table] for table in joint.scan("甲乙丙乙")]
+    assert found == [[(0, (0, 2)), (1, (3, 4))], [(0, (0, 3))]]

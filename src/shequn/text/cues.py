@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["CueScanner", "fold"]
+__all__ = ["CueScanner", "JointScanner", "fold"]
 
 # The regex parser of the standard library (re._parser), to work out how cues can start. It has
 # no type stubs, hence Any; only its parse tree's long-stable opcodes are used.
@@ -126,6 +126,24 @@ def _trie_parts(node: dict[str, Any]) -> list[str]:
     return parts
 
 
+def _cues_by_lead(
+    every: set[str], starts: Sequence[tuple[str, ...]]
+) -> dict[str, list[tuple[int, tuple[str, ...] | None]]]:
+    """For each start the lead search can find (one that no shorter start in ``every`` is a
+    prefix of): the cues of the table (``starts``, per cue) with a start that begins with it, in
+    table order, with those starts to check (None: the lead itself, nothing left to check)."""
+    by_lead: dict[str, list[tuple[int, tuple[str, ...] | None]]] = {}
+    for lead in every:
+        if any(lead[:k] in every for k in range(1, len(lead))):
+            continue
+        by_lead[lead] = []
+        for i, cue in enumerate(starts):
+            longer = tuple(s for s in cue if s.startswith(lead))
+            if longer:
+                by_lead[lead].append((i, None if longer == (lead,) else longer))
+    return by_lead
+
+
 def fold(text: str) -> str:
     """NFKC (full-width ＡＢＣ１２３！ to ASCII) and lower case: the form the cue tables match."""
     if not unicodedata.is_normalized("NFKC", text):
@@ -144,26 +162,15 @@ class CueScanner:
     """
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self._cues = [re.compile(p) for p in patterns]
-        starts = [_cue_starts(p) for p in patterns]
-        every = {s for cue in starts for s in cue}
+        self.cues = [re.compile(p) for p in patterns]
+        self.starts = [_cue_starts(p) for p in patterns]
+        every = {s for cue in self.starts for s in cue}
         self._lead = re.compile(_lead_pattern(every))
-        # What the lead finds is a start no shorter start is a prefix of; the cues to try there
-        # are those with a start that begins with it, with those starts to check (None: the
-        # lead itself, nothing left to check).
-        self._by_lead: dict[str, list[tuple[int, tuple[str, ...] | None]]] = {}
-        for lead in every:
-            if any(lead[:k] in every for k in range(1, len(lead))):
-                continue
-            for i, cue in enumerate(starts):
-                longer = tuple(s for s in cue if s.startswith(lead))
-                if longer:
-                    check = None if longer == (lead,) else longer
-                    self._by_lead.setdefault(lead, []).append((i, check))
+        self._by_lead = _cues_by_lead(every, self.starts)
 
     def scan(self, text: str) -> Iterator[tuple[int, re.Match[str]]]:
         """(index of the cue, its match) for each cue found in ``text``, left to right."""
-        search, cues, by_lead = self._lead.search, self._cues, self._by_lead
+        search, cues, by_lead = self._lead.search, self.cues, self._by_lead
         lead = search(text)
         while lead:
             start = lead.start()
@@ -176,3 +183,46 @@ class CueScanner:
                         pos = max(hit.end(), pos)
                         break
             lead = search(text, pos)
+
+
+Hit = tuple[int, re.Match[str]]
+
+
+class JointScanner:
+    """Several cue tables scanned in one pass: ``scan(text)`` gives, for each table, exactly
+    what its own ``CueScanner.scan(text)`` gives.
+
+    The lead search costs about as much per character whatever it looks for, so one search
+    for the starts of every table costs less than one per table. Each table keeps its own
+    place: after a cue of a table matched, that table looks again only after the match.
+    """
+
+    def __init__(self, *scanners: CueScanner) -> None:
+        self._tables = len(scanners)
+        every = {s for scanner in scanners for cue in scanner.starts for s in cue}
+        self._lead = re.compile(_lead_pattern(every))
+        # per lead, the cues to try there: table by table, each in table order
+        self._by_lead: dict[str, list[tuple[int, int, tuple[str, ...] | None, re.Pattern[str]]]]
+        self._by_lead = {}
+        for t, scanner in enumerate(scanners):
+            for lead, cues in _cues_by_lead(every, scanner.starts).items():
+                tried = self._by_lead.setdefault(lead, [])
+                tried += [(t, i, check, scanner.cues[i]) for i, check in cues]
+
+    def scan(self, text: str) -> list[list[Hit]]:
+        """Each table's (index of the cue, its match) list for ``text``, left to right."""
+        search, by_lead = self._lead.search, self._by_lead
+        found: list[list[Hit]] = [[] for _ in range(self._tables)]
+        after = [0] * self._tables  # where each table may match next
+        lead = search(text)
+        while lead:
+            start = lead.start()
+            for t, i, check, cue in by_lead[lead.group()]:
+                # a table's first cue to match here ends its turn: `after` moves past start
+                if start >= after[t] and (check is None or text.startswith(check, start)):
+                    hit = cue.match(text, start)
+                    if hit:
+                        found[t].append((i, hit))
+                        after[t] = max(hit.end(), start + 1)
+            lead = search(text, start + 1)
+        return found

@@ -31,6 +31,8 @@ from sqlalchemy import Connection, Engine, func, select
 from shequn.errors import InputError
 from shequn.store import schema as t
 from shequn.store.watermarks import Watermark
+from shequn.text import feedback, offtopic
+from shequn.text.cues import JointScanner
 from shequn.text.feedback import classify_feedback, fold
 from shequn.text.offtopic import detect_offtopic
 from shequn.text.questions import detect_question
@@ -86,6 +88,10 @@ def _model(theme: Theme) -> ThemeModel | None:
     return _models[theme]
 
 
+# The feedback and off-topic cue tables, scanned in one pass over the folded text.
+_CUE_TABLES = JointScanner(feedback.SCANNER, offtopic.SCANNER)
+
+
 def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) -> Label | None:
     """The label values (LABEL_COLUMNS without the two ids) of one message, or None for no row.
 
@@ -97,16 +103,18 @@ def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) 
     if kind not in LABELLED_KINDS or not text.strip():
         return None
     folded = fold(text)  # the form both the feedback and the off-topic cue tables read
-    feedback = classify_feedback(text, folded=folded)
-    offtopic = detect_offtopic(text, (theme[1] or None) if theme else None, folded=folded)
+    scanned = _CUE_TABLES.scan(folded)
+    found = classify_feedback(text, folded=folded, scanned=scanned[0])
+    keywords = (theme[1] or None) if theme else None
+    off = detect_offtopic(text, keywords, folded=folded, scanned=scanned[1])
     widths = fold_widths(text)  # the lighter fold of the theme, intro and check-in rules
     model = _model(theme) if theme else None
     fit = model.score(text, folded=widths) if model is not None else None
     return (
         detect_question(text) is not None,
-        feedback.label if feedback else None,
-        feedback.confidence if feedback else None,
-        offtopic.label if offtopic else None,
+        found.label if found else None,
+        found.confidence if found else None,
+        off.label if off else None,
         fit.score if fit is not None and fit.label != "too_short" else None,
         detect_self_intro(text, folded=widths) is not None,
         checkin_day(text, folded=widths) is not None,

@@ -24,12 +24,13 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from shequn.text.cues import CueScanner, fold
+from shequn.text.cues import CueScanner, Hit, fold
 
 __all__ = [
     "CUES",
     "LABELS",
     "MIN_CONFIDENCE",
+    "SCANNER",
     "Cue",
     "CueScanner",
     "FeedbackMatch",
@@ -243,7 +244,7 @@ CUES: tuple[Cue, ...] = (
 # fmt: on
 
 _FLAGS = re.IGNORECASE
-_SCANNER = CueScanner([cue.pattern for cue in CUES])
+SCANNER = _SCANNER = CueScanner([cue.pattern for cue in CUES])
 _UNLESS = {i: re.compile(c.unless, _FLAGS) for i, c in enumerate(CUES) if c.unless}
 _NEG_ZH = re.compile(
     r"(?:没有?|无|不再?|不会|别|从没|从不|再也没有?|再没|一点都不|一点也不|都没有?|也没有?|一次都没有?)"
@@ -301,10 +302,11 @@ def _cancelled(text: str, start: int, end: int) -> tuple[bool, str]:
     return True, (negation.group() + text[start:phrase_end]).strip()
 
 
-def _hits(text: str) -> dict[str, list[tuple[Cue, str]]]:
-    """Every counting cue in the text, by label (negated problems turn into ``_RESOLVED``)."""
+def _hits(text: str, scanned: list[Hit] | None = None) -> dict[str, list[tuple[Cue, str]]]:
+    """Every counting cue in the text, by label (negated problems turn into ``_RESOLVED``);
+    ``scanned`` is what the cue scanner finds in it, when the caller has that."""
     hits: dict[str, list[tuple[Cue, str]]] = {}
-    for index, m in _SCANNER.scan(text):
+    for index, m in _SCANNER.scan(text) if scanned is None else scanned:
         cue = CUES[index]
         if not cue.label or (index in _UNLESS and _UNLESS[index].search(text)):
             continue
@@ -345,10 +347,13 @@ def _reason(found: list[tuple[Cue, str]]) -> tuple[str, str]:
     return zh, en
 
 
-def classify_feedback(text: str, *, folded: str | None = None) -> FeedbackMatch | None:
+def classify_feedback(
+    text: str, *, folded: str | None = None, scanned: list[Hit] | None = None
+) -> FeedbackMatch | None:
     """Classify one message as product feedback, or return None when it is not feedback.
     ``folded`` is ``fold(text)`` when the caller has it (the enrichment folds once for this and
-    the off-topic rule).
+    the off-topic rule), ``scanned`` what ``SCANNER`` finds in ``folded`` (the enrichment scans
+    once for both rules: ``JointScanner``); it is used only when there is no link to remove.
 
     >>> classify_feedback("又闪退了！！").label
     'defect'
@@ -357,7 +362,7 @@ def classify_feedback(text: str, *, folded: str | None = None) -> FeedbackMatch 
         return None
     folded = fold(text) if folded is None else folded
     no_links = _URL.sub(" ", folded) if "://" in folded or "www." in folded else folded
-    hits = _hits(no_links)
+    hits = _hits(no_links, scanned if no_links is folded else None)
     if not hits:
         return None
     if "defect" in hits or "complaint" in hits:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from shequn.text.cues import CueScanner, fold
+from shequn.text.cues import CueScanner, Hit, fold
 
-__all__ = ["CUES", "LABELS", "MIN_CONFIDENCE", "OffTopicMatch", "detect_offtopic"]
+__all__ = ["CUES", "LABELS", "MIN_CONFIDENCE", "SCANNER", "OffTopicMatch", "detect_offtopic"]
 
 LABELS = ("red_packet", "qr_code", "ad", "outside_link", "gossip")  # precedence
 MIN_CONFIDENCE = 0.6
@@ -120,7 +120,7 @@ CUES: tuple[Cue, ...] = (
 # fmt: on
 
 _FLAGS = re.IGNORECASE
-_SCANNER = CueScanner([cue.pattern for cue in CUES])
+SCANNER = _SCANNER = CueScanner([cue.pattern for cue in CUES])
 _URL = re.compile(
     r"(?:https?://|www\.)[^\s，。！？、）)】\]]+"
     r"|(?<![\w@.])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|org|io|me|tv|cc|ly|co|app|dev)"
@@ -166,10 +166,11 @@ def _theme_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
 Hits = list[tuple[Cue, str]]  # the cues found for one label, with the words they matched
 
 
-def _cue_hits(text: str) -> dict[str, Hits]:
-    """The cues of the table found in the text, per label."""
+def _cue_hits(text: str, scanned: list[Hit] | None = None) -> dict[str, Hits]:
+    """The cues of the table found in the text, per label; ``scanned`` is what the cue scanner
+    finds in it, when the caller has that."""
     found: dict[str, Hits] = {}
-    for index, m in _SCANNER.scan(text):
+    for index, m in _SCANNER.scan(text) if scanned is None else scanned:
         cue = CUES[index]
         if cue.label:
             found.setdefault(cue.label, []).append((cue, m.group()))
@@ -229,12 +230,14 @@ def detect_offtopic(
     *,
     allowed_domains: Sequence[str] = (),
     folded: str | None = None,
+    scanned: list[Hit] | None = None,
 ) -> OffTopicMatch | None:
     """Flag one message as off the group's theme, or return None.
 
     ``theme_keywords`` are the group's theme words: a message naming one is never gossip nor an
     outside link, and gossip is only judged when they are given. Links to ``allowed_domains``
-    (and their subdomains) never count. ``folded`` is ``fold(text)`` when the caller has it.
+    (and their subdomains) never count. ``folded`` is ``fold(text)`` when the caller has it,
+    ``scanned`` what ``SCANNER`` finds in ``folded``; it is used only when there is no link.
 
     >>> detect_offtopic("[红包]恭喜发财，大吉大利").label
     'red_packet'
@@ -245,7 +248,7 @@ def detect_offtopic(
     # a link has a dot or a colon, and a test for one is far cheaper than a search for a link
     maybe_url = ("." in folded or ":" in folded) and _MAYBE_URL.search(folded)
     urls = _URL.findall(folded) if maybe_url else []
-    found = _cue_hits(_URL.sub(" ", folded) if urls else folded)
+    found = _cue_hits(_URL.sub(" ", folded), None) if urls else _cue_hits(folded, scanned)
     # whether the theme is named matters only for gossip and links: most messages have neither,
     # and skip even building the theme's pattern
     theme = None
