@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shequn.text import feedback, offtopic, questions
+from shequn.text import enrich, feedback, offtopic, questions
 from shequn.text.cues import CueScanner, JointScanner, fold
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "text"
@@ -115,3 +115,21 @@ def test_joint_scan_hand_worked() -> None:
     joint = JointScanner(CueScanner(["甲乙", "乙"]), CueScanner(["甲乙丙"]))
     found = [[(i, m.span()) for i, m in table] for table in joint.scan("甲乙丙乙")]
     assert found == [[(0, (0, 2)), (1, (3, 4))], [(0, (0, 3))]]
+
+
+def test_label_rows_rule_by_rule_equals_label_message_per_row() -> None:
+    # label_rows works rule by rule over the batch; each row must get exactly label_message's
+    # values, in row order, with red packets, unlabelled kinds and blank texts as one message.
+    themes = {1: ("跑步训练", ("跑步", "marathon")), 2: ("indie hackers", ("indie",))}
+    kinds = ("text", "red_packet", "system", "link", "file", "media", "text")
+    rows = [
+        (n, n % 3, kinds[n % len(kinds)], text if n % 11 else "  ")
+        for n, text in enumerate(_texts())
+    ]
+    expected = []
+    for message_id, community_id, kind, text in rows:
+        label = enrich.label_message(text, kind=kind, theme=themes.get(community_id))
+        if label is not None:
+            expected.append((message_id, community_id, *label))
+    assert enrich.label_rows(rows, themes) == expected
+    assert len(expected) > 1000  # most rows get one

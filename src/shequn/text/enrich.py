@@ -90,6 +90,7 @@ def _model(theme: Theme) -> ThemeModel | None:
 
 # The feedback and off-topic cue tables, scanned in one pass over the folded text.
 _CUE_TABLES = JointScanner(feedback.SCANNER, offtopic.SCANNER)
+_RED_PACKET: Label = (False, None, None, "red_packet", None, False, False)
 
 
 def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) -> Label | None:
@@ -99,36 +100,75 @@ def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) 
     the group has no theme: leaving those out keeps theme-fit averages honest.
     """
     if kind == "red_packet":
-        return (False, None, None, "red_packet", None, False, False)
+        return _RED_PACKET
     if kind not in LABELLED_KINDS or not text.strip():
         return None
-    folded = fold(text)  # the form both the feedback and the off-topic cue tables read
-    scanned = _CUE_TABLES.scan(folded)
-    found = classify_feedback(text, folded=folded, scanned=scanned[0])
-    keywords = (theme[1] or None) if theme else None
-    off = detect_offtopic(text, keywords, folded=folded, scanned=scanned[1])
     widths = fold_widths(text)  # the lighter fold of the theme, intro and check-in rules
-    model = _model(theme) if theme else None
-    fit = model.score(text, folded=widths) if model is not None else None
     return (
         detect_question(text) is not None,
-        found.label if found else None,
-        found.confidence if found else None,
-        off.label if off else None,
-        fit.score if fit is not None and fit.label != "too_short" else None,
+        *_cue_labels(text, theme),
+        _fit(text, widths, theme),
         detect_self_intro(text, folded=widths) is not None,
         checkin_day(text, folded=widths) is not None,
     )
 
 
 def label_rows(rows: Sequence[Row], themes: Mapping[int, Theme]) -> list[Label]:
-    """Full label rows (LABEL_COLUMNS) for the messages that get one."""
-    out: list[Label] = []
-    for message_id, community_id, kind, text in rows:
-        label = label_message(text, kind=kind, theme=themes.get(community_id))
-        if label is not None:
-            out.append((message_id, community_id, *label))
-    return out
+    """Full label rows (LABEL_COLUMNS) for the messages that get one: for each, the values
+    label_message gives (worked out rule by rule over the batch, see _label_texts)."""
+    kept = [row for row in rows if row[2] == "red_packet" or _labelled(row[2], row[3])]
+    labels = _label_texts(
+        [text for _, _, kind, text in kept if kind != "red_packet"],
+        [themes.get(community) for _, community, kind, _ in kept if kind != "red_packet"],
+    )
+    return [
+        (message_id, community_id, *(_RED_PACKET if kind == "red_packet" else next(labels)))
+        for message_id, community_id, kind, _ in kept
+    ]
+
+
+def _label_texts(texts: list[str], groups: list[Theme | None]) -> Iterator[Label]:
+    """label_message's values for many texts (each with its group's theme), worked out rule by
+    rule rather than message by message: each rule's patterns and tables then stay in the
+    processor's caches for the whole batch, about a fifth less time (docs/text-answers.md)."""
+    cues = [_cue_labels(text, theme) for text, theme in zip(texts, groups, strict=True)]
+    widths = [fold_widths(text) for text in texts]
+    pairs = list(zip(texts, widths, strict=True))
+    fits = [_fit(text, w, theme) for (text, w), theme in zip(pairs, groups, strict=True)]
+    questions = [detect_question(text) is not None for text in texts]
+    intros = [detect_self_intro(text, folded=w) is not None for text, w in pairs]
+    checkins = [checkin_day(text, folded=w) is not None for text, w in pairs]
+    for question, cue, fit, intro, checkin in zip(
+        questions, cues, fits, intros, checkins, strict=True
+    ):
+        yield (question, *cue, fit, intro, checkin)
+
+
+def _labelled(kind: str, text: str) -> bool:
+    """Whether label_message gives a message of this kind (other than a red packet) a row."""
+    return kind in LABELLED_KINDS and bool(text.strip())
+
+
+def _cue_labels(text: str, theme: Theme | None) -> tuple[str | None, float | None, str | None]:
+    """The feedback label and confidence and the off-topic label: the two cue-table rules,
+    which read one fold and one scan of the text."""
+    folded = fold(text)
+    scanned = _CUE_TABLES.scan(folded)
+    found = classify_feedback(text, folded=folded, scanned=scanned[0])
+    keywords = (theme[1] or None) if theme else None
+    off = detect_offtopic(text, keywords, folded=folded, scanned=scanned[1])
+    return (
+        found.label if found else None,
+        found.confidence if found else None,
+        off.label if off else None,
+    )
+
+
+def _fit(text: str, widths: str, theme: Theme | None) -> float | None:
+    """The theme-fit score, None without a theme or when the message is too short to tell."""
+    model = _model(theme) if theme else None
+    fit = model.score(text, folded=widths) if model is not None else None
+    return fit.score if fit is not None and fit.label != "too_short" else None
 
 
 # --- the step ---------------------------------------------------------------------------------
