@@ -32,7 +32,7 @@ from shequn.errors import InputError
 from shequn.store import schema as t
 from shequn.store.watermarks import Watermark
 from shequn.text import feedback, offtopic
-from shequn.text.cues import JointScanner
+from shequn.text.cues import Hit, JointScanner
 from shequn.text.feedback import classify_feedback, fold
 from shequn.text.offtopic import detect_offtopic
 from shequn.text.questions import detect_question
@@ -103,10 +103,13 @@ def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) 
         return _RED_PACKET
     if kind not in LABELLED_KINDS or not text.strip():
         return None
+    folded = fold(text)  # the form both the feedback and the off-topic cue tables read
+    scanned = _CUE_TABLES.scan(folded)
     widths = fold_widths(text)  # the lighter fold of the theme, intro and check-in rules
     return (
         detect_question(text) is not None,
-        *_cue_labels(text, theme),
+        *_feedback(text, folded, scanned[0]),
+        _offtopic(text, folded, scanned[1], theme),
         _fit(text, widths, theme),
         detect_self_intro(text, folded=widths) is not None,
         checkin_day(text, folded=widths) is not None,
@@ -131,17 +134,24 @@ def _label_texts(texts: list[str], groups: list[Theme | None]) -> Iterator[Label
     """label_message's values for many texts (each with its group's theme), worked out rule by
     rule rather than message by message: each rule's patterns and tables then stay in the
     processor's caches for the whole batch, about a fifth less time (docs/text-answers.md)."""
-    cues = [_cue_labels(text, theme) for text, theme in zip(texts, groups, strict=True)]
+    folded = [fold(text) for text in texts]
+    scanned = [_CUE_TABLES.scan(f) for f in folded]
+    cues = list(zip(texts, folded, scanned, strict=True))
+    feedbacks = [_feedback(text, f, found[0]) for text, f, found in cues]
+    offtopics = [
+        _offtopic(text, f, found[1], theme)
+        for (text, f, found), theme in zip(cues, groups, strict=True)
+    ]
     widths = [fold_widths(text) for text in texts]
     pairs = list(zip(texts, widths, strict=True))
     fits = [_fit(text, w, theme) for (text, w), theme in zip(pairs, groups, strict=True)]
     questions = [detect_question(text) is not None for text in texts]
     intros = [detect_self_intro(text, folded=w) is not None for text, w in pairs]
     checkins = [checkin_day(text, folded=w) is not None for text, w in pairs]
-    for question, cue, fit, intro, checkin in zip(
-        questions, cues, fits, intros, checkins, strict=True
+    for asked, (label, confidence), off, fit, intro, checkin in zip(
+        questions, feedbacks, offtopics, fits, intros, checkins, strict=True
     ):
-        yield (question, *cue, fit, intro, checkin)
+        yield (asked, label, confidence, off, fit, intro, checkin)
 
 
 def _labelled(kind: str, text: str) -> bool:
@@ -149,19 +159,17 @@ def _labelled(kind: str, text: str) -> bool:
     return kind in LABELLED_KINDS and bool(text.strip())
 
 
-def _cue_labels(text: str, theme: Theme | None) -> tuple[str | None, float | None, str | None]:
-    """The feedback label and confidence and the off-topic label: the two cue-table rules,
-    which read one fold and one scan of the text."""
-    folded = fold(text)
-    scanned = _CUE_TABLES.scan(folded)
-    found = classify_feedback(text, folded=folded, scanned=scanned[0])
+def _feedback(text: str, folded: str, scanned: list[Hit]) -> tuple[str | None, float | None]:
+    """The feedback label and confidence (``folded``: cues.fold; ``scanned``: its cue hits)."""
+    found = classify_feedback(text, folded=folded, scanned=scanned)
+    return (found.label, found.confidence) if found else (None, None)
+
+
+def _offtopic(text: str, folded: str, scanned: list[Hit], theme: Theme | None) -> str | None:
+    """The off-topic label, judged against the group's theme keywords when it has some."""
     keywords = (theme[1] or None) if theme else None
-    off = detect_offtopic(text, keywords, folded=folded, scanned=scanned[1])
-    return (
-        found.label if found else None,
-        found.confidence if found else None,
-        off.label if off else None,
-    )
+    found = detect_offtopic(text, keywords, folded=folded, scanned=scanned)
+    return found.label if found else None
 
 
 def _fit(text: str, widths: str, theme: Theme | None) -> float | None:
