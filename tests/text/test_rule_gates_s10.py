@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shequn.text import enrich, feedback, offtopic, questions
+from shequn.text import enrich, feedback, offtopic, questions, segment
 from shequn.text.cues import CueScanner, JointScanner, fold
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "text"
@@ -133,3 +133,20 @@ def test_label_rows_rule_by_rule_equals_label_message_per_row() -> None:
             expected.append((message_id, community_id, *label))
     assert enrich.label_rows(rows, themes) == expected
     assert len(expected) > 1000  # most rows get one
+
+
+OLD_TOKEN = re.compile(rf"[{segment._CJK_CLASS}]+|[a-z0-9]+(?:['\-][a-z0-9]+)*")
+
+
+def test_rewritten_token_pattern_matches_the_old_one() -> None:
+    for text in (*_texts(), "we're re-running 10km 跑步ok", "'-a-b'-", "ｆｕｌｌ－ｗｉｄｔｈ"):
+        cleaned = segment.fold(text).lower()
+        assert segment._TOKEN.findall(cleaned) == OLD_TOKEN.findall(cleaned), text
+    # Hand-worked: a Chinese run, a word with inner ' and -, a number with a unit.
+    assert segment._TOKEN.findall("we're re-running 10km 跑步ok") == [
+        "we're",
+        "re-running",
+        "10km",
+        "跑步",
+        "ok",
+    ]
