@@ -11,19 +11,27 @@ before the period is still held. Exact definitions: docs/metrics/members.md.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from shequn.analytics.base import Base
+from shequn.analytics.metrics.levels import (
+    BARRED,
+    KEY,
+    LEVEL_PARAMS,
+    _attach,
+    _bar,
+    _effective_spells,
+    _level_grid,
+    _reply_edges,
+)
+from shequn.analytics.metrics.levels import _in_windows as _in_windows  # tests import it here
 from shequn.analytics.registry import Metric, Param, Row, register
 from shequn.analytics.zones import day_date
-from shequn.errors import InputError
 
 LEVELS = ("lurker", "newcomer", "participant", "contributor", "core")
 LEVEL_LABELS: dict[str, dict[str, str]] = {
@@ -56,42 +64,6 @@ REASONS = {
         "降为{level}",
     },
 }
-BARRED = ("participant", "contributor", "core")  # the levels reached by score
-KEY = ("community_id", "account_id")
-HISTORY_START = -(10**6)  # a day before any history: levels read everything up to until_day
-NO_END_WEEK = 10**7  # "still a member": a week after any report
-
-LEVEL_PARAMS = (
-    Param(
-        "window_days",
-        28,
-        "得分窗口（天，截至每周日或截止日）",
-        "score window, days up to each Sunday",
-    ),
-    Param("days_weight", 1, "每个活跃日的分数", "points per active day in the window"),
-    Param(
-        "repliers_weight", 2, "每位回复过 TA 的成员的分数", "points per distinct member replying"
-    ),
-    Param("messages_per_point", 10, "每多少条消息记 1 分", "messages per point"),
-    Param("message_points_cap", 10, "消息分上限", "most points from message volume"),
-    Param("participant_bar", 1, "参与者门槛（分）", "participant bar (score)"),
-    Param("contributor_bar", 10, "贡献者门槛（分）", "contributor bar (score)"),
-    Param("core_bar", 25, "核心门槛（分）", "core bar (score)"),
-    Param("newcomer_days", 14, "入群多少天内算新人", "days after joining that count as new"),
-    Param(
-        "demote_ratio", 0.9, "低于门槛的多少倍开始计降级", "demotion below this share of the bar"
-    ),
-    Param("grace_weeks", 2, "连续低于多少周才降级", "consecutive weeks below before demotion"),
-)
-
-
-def _bar(p: Mapping[str, Any], level: str) -> int:
-    return int(p[f"{level}_bar"])
-
-
-def _under(ratio: float, bar: int) -> int:
-    """An integer score is below ratio × bar iff it is below this integer (no float in SQL)."""
-    return math.ceil(round(ratio * bar, 9))
 
 
 def _label(col: ir.StringValue, lang: str) -> ir.StringValue:
@@ -116,38 +88,6 @@ def _fmt(template: str, values: Mapping[str, Any]) -> ir.StringValue:
 
 
 # -- member_stats --------------------------------------------------------------------------------
-def _effective_spells(b: Base) -> ir.Table:
-    """Non-bot spells begun by until_day; a speaker without any is a member from the start
-    (the store's own rule in `rebuild_memberships`, repeated for stores filled by hand)."""
-    s = b.spells
-    s = s.filter(~s.is_bot.fill_null(False) & (s.join_day.isnull() | (s.join_day <= b.until_day)))
-    s = s.select("community_id", "account_id", "join_day", "left_day")
-    md = _history(b).member_day
-    md = md.filter(~md.is_bot.fill_null(False))
-    speakers = md.select(*KEY).distinct()
-    missing = speakers.anti_join(s, list(KEY)).mutate(
-        join_day=ibis.null("int64"), left_day=ibis.null("int64")
-    )
-    return s.union(missing)
-
-
-def _history(b: Base) -> Base:
-    return replace(b, since_day=HISTORY_START)
-
-
-def _attach(
-    left: ir.Table,
-    right: ir.Table,
-    on: tuple[str, ...] = KEY,
-    fill: Mapping[str, int] | None = None,
-) -> ir.Table:
-    """Left-join `right`'s other columns on `on` (per member by default), nulls from `fill`."""
-    r = right.rename(**{f"r_{k}": k for k in on})
-    j = left.left_join(r, [left[k] == r[f"r_{k}"] for k in on])
-    j = j.drop(*(f"r_{k}" for k in on))
-    return j.mutate(**{k: j[k].fill_null(v) for k, v in (fill or {}).items()})
-
-
 def _period_members(b: Base) -> ir.Table:
     """(community_id, account_id) of non-bot members in the period, or speakers in it."""
     s = _effective_spells(b)
@@ -169,26 +109,6 @@ def _activity(b: Base) -> ir.Table:
         links_shared=md.links.sum().cast("int64"),
         files_shared=md.files.sum().cast("int64"),
     )
-
-
-def _reply_edges(b: Base) -> ir.Table:
-    """Replies in the period by a non-bot account to another non-bot account's message:
-    community_id, account_id (who replied), target (whom), day. Read from the per-message
-    facts directly: the full `messages` table would join operators and names for nothing."""
-    f = b.raw["message_f"]
-    r = f.filter(
-        (f.day >= b.since_day)
-        & (f.day <= b.until_day)
-        & f.account_id.notnull()
-        & f.reply_to.notnull()
-    )
-    r = r.mutate(target=r.reply_account_id)  # every engine's facts carry the reply's author
-    r = r.filter(r.target.notnull() & (r.target != r.account_id))
-    bots = b.accounts.filter(b.accounts.is_bot)
-    by, to = bots.select(by_bot="account_id"), bots.select(to_bot="account_id")
-    r = r.anti_join(by, r.account_id == by.by_bot)
-    r = r.anti_join(to, r.target == to.to_bot)
-    return r.select("community_id", "account_id", "target", "day")
 
 
 def _replies(b: Base) -> tuple[ir.Table, ir.Table]:
@@ -289,150 +209,6 @@ def _stats_why(row: Row, lang: str) -> str:
 
 
 # -- engagement levels ---------------------------------------------------------------------------
-def _weeks(b: Base, p: Mapping[str, Any]) -> ir.Table:
-    """Weeks of the calendar up to until_day's; each scores the window ending on its Sunday
-    (7·week + 3), or on until_day for the week that holds it."""
-    c = b.raw["calendar"]
-    w = c.filter(c.day <= b.until_day).select("week").distinct()
-    end = ibis.least(w.week * 7 + 3, b.until_day).cast("int64")
-    return w.mutate(end_day=end, start_day=(end - int(p["window_days"]) + 1).cast("int64"))
-
-
-def _in_windows(t: ir.Table, weeks: ir.Table, p: Mapping[str, Any]) -> ir.Table:
-    """`t` (…, day) joined to every week whose window holds its day. A day d can only be in
-    the windows of weeks week(d) … week(d) + ⌈window_days / 7⌉ (a window ends on its week's
-    Sunday or before), so those candidates are made with a small offset table and matched on
-    the week number: a range join of every member-day against every week is many times slower.
-    """
-    offsets = list(range(-(-int(p["window_days"]) // 7) + 1))
-    k = ibis.memtable({"k_offset": offsets}).cast({"k_offset": "int64"})
-    x = t.cross_join(k)
-    x = x.mutate(k_week=((x.day + 3) // 7 + x.k_offset).cast("int64")).drop("k_offset")
-    j = x.join(weeks, x.k_week == weeks.week).drop("k_week")
-    return j.filter((j.day >= j.start_day) & (j.day <= j.end_day))
-
-
-def _window_stats(h: Base, weeks: ir.Table, p: Mapping[str, Any]) -> ir.Table:
-    """Per member and week: active days, messages in the window, and messages in the week."""
-    md = h.member_day
-    md = md.filter(~md.is_bot.fill_null(False)).select(*KEY, "day", "messages")
-    j = _in_windows(md, weeks, p)
-    in_week = j.day >= j.week * 7 - 3
-    return j.group_by([*KEY, "week"]).agg(
-        window_active_days=j.day.count().cast("int64"),
-        window_messages=j.messages.sum().cast("int64"),
-        week_messages=ibis.ifelse(in_week, j.messages, 0).sum().cast("int64"),
-    )
-
-
-def _window_repliers(h: Base, weeks: ir.Table, p: Mapping[str, Any]) -> ir.Table:
-    e = _reply_edges(h).select("community_id", "account_id", "target", "day").distinct()
-    j = _in_windows(e, weeks, p)
-    out = j.group_by(["community_id", "target", "week"]).agg(
-        window_repliers=j.account_id.nunique().cast("int64")
-    )
-    return out.rename(account_id="target")
-
-
-def _spell_weeks(b: Base) -> ir.Table:
-    """Each spell as the weeks whose window end it covers: from its join week (the start of
-    history when unknown) to the week before it left (for ever when it has not)."""
-    s = _effective_spells(b)
-    left = s.left_day.notnull() & (s.left_day <= b.until_day)
-    return s.mutate(
-        first_w=ibis.ifelse(s.join_day.isnull(), HISTORY_START, (s.join_day + 3) // 7).cast(
-            "int64"
-        ),
-        last_w=ibis.ifelse(left, (s.left_day + 3) // 7 - 1, NO_END_WEEK).cast("int64"),
-    )
-
-
-def _membership(g: ir.Table, s: ir.Table) -> ir.Table:
-    """Per member and week: whether a spell covers the window end, and the last join day."""
-    s = s.rename(s_c="community_id", s_a="account_id")
-    j = g.join(s, [g.community_id == s.s_c, g.account_id == s.s_a, s.first_w <= g.week])
-    return j.group_by([*KEY, "week"]).agg(
-        in_spell=(j.week <= j.last_w).cast("int64").max().cast("int64"),
-        last_join_day=j.join_day.max().cast("int64"),
-    )
-
-
-def _score(g: ir.Table, p: Mapping[str, Any]) -> ir.IntegerValue:
-    per_point = max(int(p["messages_per_point"]), 1)
-    msg_points = ibis.least(g.window_messages // per_point, int(p["message_points_cap"]))
-    days = g.window_active_days * int(p["days_weight"])
-    repliers = g.window_repliers * int(p["repliers_weight"])
-    return (days + repliers + msg_points).cast("int64")
-
-
-def _grid(b: Base, p: Mapping[str, Any]) -> ir.Table:
-    """Every member × every week from their first spell or message to until_day's week, with
-    the window counts, the score, spell cover and the last join day."""
-    h, weeks = _history(b), _weeks(b, p)
-    s = _spell_weeks(b)
-    stats = _window_stats(h, weeks, p)
-    spoke = stats.group_by(list(KEY)).agg(first_w=stats.week.min().cast("int64"))
-    starts = s.select(*KEY, "first_w").union(spoke)
-    keys = starts.group_by(list(KEY)).agg(start_w=starts.first_w.min())
-    g = keys.join(weeks, weeks.week >= keys.start_w).select(*KEY, "week", "end_day")
-    on = (*KEY, "week")
-    zero = {"window_active_days": 0, "window_messages": 0, "week_messages": 0}
-    g = _attach(g, stats, on, zero)
-    g = _attach(g, _window_repliers(h, weeks, p), on, {"window_repliers": 0})
-    g = _attach(g, _membership(g.select(*on), s), on, {"in_spell": 0})
-    return g.mutate(score=_score(g, p))
-
-
-def _level_grid(b: Base, p: Mapping[str, Any], *, previous: bool = False) -> ir.Table:
-    """The level grid, built once per Base for all member metrics with these parameters
-    (always with `previous_level` and `changed`, which callers not asking for them ignore)."""
-    del previous  # one shared grid serves both kinds of caller
-    key = ("level_grid", tuple((q.name, p[q.name]) for q in LEVEL_PARAMS))
-    return b.shared(key, lambda: _build_level_grid(b, p, previous=True))
-
-
-def _build_level_grid(b: Base, p: Mapping[str, Any], *, previous: bool = False) -> ir.Table:
-    """The grid with `level` and `in_group` (and `previous_level`, `changed` if asked).
-
-    A member holds a barred level L in week w iff the last week up to w whose score reached
-    bar(L) is later than the last week up to w that ended `grace_weeks` consecutive weeks below
-    demote_ratio × bar(L). Both events go in one running maximum per level: a reach in week v
-    counts 2v + 1, a completed grace run 2v, so the level is held iff the maximum is odd.
-    """
-    bars = [_bar(p, L) for L in BARRED]
-    if bars != sorted(bars):
-        raise InputError("bars must rise: participant ≤ contributor ≤ core", field="param core_bar")
-    g = _grid(b, p)
-    ratio, grace = float(p["demote_ratio"]), max(int(p["grace_weeks"]), 1)
-    key = list(KEY)
-    # How many demotion thresholds the score is under: under core's only (1) … under all (3);
-    # its minimum over the last `grace` weeks says which levels had a full grace run.
-    under = sum((g.score < _under(ratio, bar)).cast("int64") for bar in bars)
-    run = ibis.window(group_by=key, order_by="week", preceding=grace - 1, following=0)
-    g = g.mutate(under_run=under.min().over(run))
-    cum = ibis.cumulative_window(group_by=key, order_by="week")
-    state = {}
-    for i, (L, bar) in enumerate(zip(BARRED, bars, strict=True)):
-        run_done = g.under_run >= len(BARRED) - i
-        event = ibis.cases((g.score >= bar, g.week * 2 + 1), (run_done, g.week * 2), else_=None)
-        state[L] = event.max().over(cum)
-    g = g.mutate(**{f"state_{L}": v for L, v in state.items()})
-    held = {L: (g[f"state_{L}"] % 2).fill_null(0) == 1 for L in BARRED}
-    new = g.last_join_day.notnull() & (g.last_join_day >= g.end_day - int(p["newcomer_days"]) + 1)
-    level = ibis.cases(
-        (held["core"], "core"),
-        (held["contributor"], "contributor"),
-        (new, "newcomer"),
-        (held["participant"], "participant"),
-        else_="lurker",
-    )
-    g = g.mutate(level=level, in_group=(g.in_spell > 0) | (g.week_messages > 0))
-    if not previous:
-        return g
-    g = g.mutate(previous_level=g.level.lag().over(group_by=key, order_by="week"))
-    return g.mutate(changed=g.previous_level.isnull() | (g.level != g.previous_level))
-
-
 def _rank(col: ir.StringValue) -> ir.IntegerValue:
     return ibis.cases(*((col == k, i) for i, k in enumerate(LEVELS)), else_=-1).cast("int64")
 
