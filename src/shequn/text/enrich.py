@@ -101,19 +101,9 @@ def label_message(text: str, *, kind: str = "text", theme: Theme | None = None) 
     """
     if kind == "red_packet":
         return _RED_PACKET
-    if kind not in LABELLED_KINDS or not text.strip():
+    if not _labelled(kind, text):
         return None
-    folded = fold(text)  # the form both the feedback and the off-topic cue tables read
-    scanned = _CUE_TABLES.scan(folded)
-    widths = fold_widths(text)  # the lighter fold of the theme, intro and check-in rules
-    return (
-        detect_question(text) is not None,
-        *_feedback(text, folded, scanned[0]),
-        _offtopic(text, folded, scanned[1], theme),
-        _fit(text, widths, theme),
-        detect_self_intro(text, folded=widths) is not None,
-        checkin_day(text, folded=widths) is not None,
-    )
+    return next(_label_texts([text], [theme]))
 
 
 def label_rows(rows: Sequence[Row], themes: Mapping[int, Theme]) -> list[Label]:
@@ -258,23 +248,30 @@ def _write(
 def _batches(store: Engine, after: int, size: int) -> Iterator[Batch]:
     """The messages after `after` in id order, `size` at a time, with their groups' themes."""
     themes: dict[int, Theme] = {}
-    m = t.message.c
     while True:
         with store.connect() as conn:
-            found = conn.execute(
-                select(m.id, m.community_id, m.kind, m.text)
-                .where(m.id > after)
-                .order_by(m.id)
-                .limit(size)
-            ).all()
-            if not found:
+            rows = read_rows(conn, after=after, limit=size)
+            if not rows:
                 return
-            wanted = {r.community_id for r in found}
+            wanted = {row[1] for row in rows}
             if not wanted <= themes.keys():
                 themes.update(group_themes(conn, wanted - themes.keys()))
-        after = found[-1].id
-        rows = [(r.id, r.community_id, r.kind, r.text or "") for r in found]
-        yield Batch(after, len(found), rows, {cid: themes[cid] for cid in wanted})
+        after = rows[-1][0]
+        yield Batch(after, len(rows), rows, {cid: themes[cid] for cid in wanted})
+
+
+def read_rows(
+    conn: Connection, *, after: int, last: int | None = None, limit: int | None = None
+) -> list[Row]:
+    """The messages with ids after `after` (up to `last`, or the first `limit`), in id order,
+    as label_rows takes them. Plain tuples: a Row's attribute access doubled the read's cost."""
+    m = t.message.c
+    query = select(m.id, m.community_id, m.kind, m.text).where(m.id > after).order_by(m.id)
+    if last is not None:
+        query = query.where(m.id <= last)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(mid, cid, kind, text or "") for mid, cid, kind, text in conn.execute(query).tuples()]
 
 
 def group_themes(conn: Connection, ids: Iterable[int]) -> dict[int, Theme]:

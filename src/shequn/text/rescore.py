@@ -4,7 +4,7 @@ Enrichment (text/enrich.py) labels each message once, with the group's theme of 
 the operator sets a new theme description or new keywords, the two theme-dependent labels of the
 messages already labelled go stale: `theme_score` (ThemeModel) and `offtopic` (detect_offtopic
 judges gossip and outside links against the keywords). This step recomputes them with
-enrichment's own `label_message` and the group's theme as enrichment reads it, and updates only
+enrichment's own `label_rows` and the group's theme as enrichment reads it, and updates only
 the rows whose values changed.
 
 No row appears or vanishes: whether a message gets a row depends on its kind and on its text
@@ -25,11 +25,11 @@ from sqlalchemy import Connection, Engine, bindparam, func, select, tuple_
 
 from shequn.errors import InputError, NotFound
 from shequn.store import schema as t
-from shequn.text.enrich import Theme, group_themes, label_message
+from shequn.text.enrich import LABEL_COLUMNS, Theme, group_themes, label_rows
 
 log = logging.getLogger(__name__)
 
-OFFTOPIC, THEME_SCORE = 3, 4  # positions in label_message's values (enrich.LABEL_COLUMNS[2:])
+OFFTOPIC, THEME_SCORE = LABEL_COLUMNS.index("offtopic"), LABEL_COLUMNS.index("theme_score")
 
 Change = dict[str, Any]  # bind values of one UPDATE
 
@@ -105,9 +105,14 @@ def _read(
 
 def _changes(rows: Sequence[Any], theme: Theme) -> list[Change]:
     """The bind values for rows whose theme-dependent labels differ from what is stored."""
+    # label_rows, rule by rule over the batch as enrichment labels (0 stands for the group)
+    labels = {
+        label[0]: label
+        for label in label_rows([(r.id, 0, r.kind, r.text or "") for r in rows], {0: theme})
+    }
     out: list[Change] = []
     for row in rows:
-        label = label_message(row.text or "", kind=row.kind, theme=theme)
+        label = labels.get(row.id)
         if label is None:  # cannot happen for a labelled row, unless its text was blanked since
             continue
         offtopic, score = label[OFFTOPIC], label[THEME_SCORE]
