@@ -210,6 +210,19 @@ class StoreBuilder:
             return c.execute(t.account.select().where(t.account.c.id == account)).one().person_id
 
 
+# Level parameters that make a week's score its message count (window 7 days, no points for days
+# or repliers); bars 1 / 10 / 30, so demotion under 1 / 9 / 27 (ratio 0.9).
+SIMPLE_LEVELS = {
+    "window_days": 7,
+    "days_weight": 0,
+    "repliers_weight": 0,
+    "messages_per_point": 1,
+    "message_points_cap": 100,
+    "contributor_bar": 10,
+    "core_bar": 30,
+}
+
+
 def run(builder: StoreBuilder, metric: str, *, since: str, until: str, **params: Any) -> Result:
     """Run one metric on DuckDB over the builder's store for [since, until] (local days)."""
     engine = DuckDBEngine(builder.engine, default_tz="UTC")

@@ -6,19 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from analytics_builder import SIMPLE_LEVELS as SIMPLE
 from analytics_builder import at, day, rows, run
 
 COLS = ("display_name", "week_start_day", "score", "level", "previous_level", "changed")
 # Score = messages in the week (window 7 days); bars 1 / 10 / 30; demotion under 1 / 9 / 27.
-SIMPLE = {
-    "window_days": 7,
-    "days_weight": 0,
-    "repliers_weight": 0,
-    "messages_per_point": 1,
-    "message_points_cap": 100,
-    "contributor_bar": 10,
-    "core_bar": 30,
-}
 
 
 def test_spells_before_the_calendar_and_inside_one_week(store):

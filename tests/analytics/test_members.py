@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from analytics_builder import SIMPLE_LEVELS as SIMPLE
 from analytics_builder import at, day, rows, run
 from shequn.analytics.metrics.members import LEVEL_LABELS, LEVELS, _stats_why
 
@@ -194,15 +195,6 @@ def test_leaving_and_rejoining(store):
 
 # Score = messages in the week (window 7 days, no points for days or repliers); bars 1 / 10 / 30:
 # the contributor bar is reached at 10 and lost only after 2 weeks under 9.
-SIMPLE = {
-    "window_days": 7,
-    "days_weight": 0,
-    "repliers_weight": 0,
-    "messages_per_point": 1,
-    "message_points_cap": 100,
-    "contributor_bar": 10,
-    "core_bar": 30,
-}
 WEEKLY = [3, 10, 9, 9, 8, 10, 8, 8, 9, 10]  # messages in the weeks from 2 March
 
 
